@@ -1,0 +1,178 @@
+// Command unilock builds, tests and maintains the Unilock Go toolchain fork:
+// upstream Go at the pinned release plus the runtime patch series in
+// patches/, materialised as the git repository goroot/.
+//
+// Usage:
+//
+//	unilock make [--force]        materialise goroot/ and build it (./make.bash)
+//	unilock test [-all] [tiers]   run the test tiers (./run.bash)
+//	unilock status                base, series, build and unextracted work
+//	unilock extract               write goroot/'s commits back to patches/
+//	unilock materialise [--force] make goroot/ without building it
+//	unilock base                  resolve and verify the upstream base
+//	unilock pin [GOROOT]          pin a Go tree of VERSION's release as the base
+//
+// Run it from anywhere inside the repository.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"unilock/internal/base"
+	"unilock/internal/fork"
+)
+
+type command struct {
+	name  string
+	args  string
+	short string
+	run   func(env *Env, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"make", "[--force]", "materialise goroot/ from the base and patches/, then build it", runMake},
+		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
+		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
+		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},
+		{"materialise", "[--force]", "make goroot/ from the base and patches/ without building", runMaterialise},
+		{"base", "", "resolve and verify the upstream base", runBase},
+		{"pin", "[GOROOT]", "pin the Go tree at GOROOT (default: go env GOROOT) as the base", runPin},
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: unilock <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-12s %-18s %s\n", c.name, c.args, c.short)
+	}
+	fmt.Fprintf(os.Stderr, "\nRun unilock <command> -h for a command's flags.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "help" || os.Args[1] == "--help" {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	for _, c := range commands {
+		if c.name == name {
+			env, err := NewEnv()
+			if err == nil {
+				err = c.run(env, os.Args[2:])
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(2)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "unilock %s: %v\n", name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "unilock: unknown command %q\n", name)
+	usage()
+	os.Exit(2)
+}
+
+// Env is where the repository is.
+type Env struct {
+	Root    string // repository root
+	Goroot  string // goroot/
+	Patches string // patches/
+	State   string // .unilock/: logs and tool state, never committed
+}
+
+// NewEnv finds the repository root: $UNILOCK_ROOT, or the nearest directory
+// above the current one holding VERSION, patches/ or upstream.pin, and
+// unilock/go.mod.
+func NewEnv() (*Env, error) {
+	root := os.Getenv("UNILOCK_ROOT")
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			if isRoot(dir) {
+				root = dir
+				break
+			}
+			if filepath.Dir(dir) == dir {
+				return nil, fmt.Errorf("not inside a Unilock repository (no VERSION and unilock/go.mod above %s): cd into your clone, or set UNILOCK_ROOT", wd)
+			}
+		}
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{
+		Root:    root,
+		Goroot:  filepath.Join(root, "goroot"),
+		Patches: filepath.Join(root, "patches"),
+		State:   filepath.Join(root, ".unilock"),
+	}, nil
+}
+
+func isRoot(dir string) bool {
+	for _, f := range []string{"VERSION", "unilock/go.mod"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// newFlags returns a flag set for a command that prints its usage.
+func newFlags(name, args, doc string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: unilock %s %s\n\n%s\n", name, args, doc)
+		var any bool
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprintf(fs.Output(), "\nflags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// plural says "1 patch", "2 patches".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	if strings.HasSuffix(word, "ch") || strings.HasSuffix(word, "s") {
+		return fmt.Sprintf("%d %ses", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// stdout is where commands print; tests capture it.
+var stdout io.Writer = os.Stdout
+
+// newResolver returns the base resolver for id; tests replace it.
+var newResolver = func(id *fork.Identity) *base.Resolver {
+	return &base.Resolver{Release: id.Release, TreeHash: id.TreeHash, SrcHash: id.SrcHash, Log: stdout}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"unilock/internal/base"
+	"unilock/internal/build"
+	"unilock/internal/fork"
+	"unilock/internal/goroot"
+	"unilock/internal/phase"
+	"unilock/internal/series"
+)
+
+func runMake(env *Env, args []string) error {
+	fs := newFlags("make", "[--force]", "Materialise goroot/ from the verified base and patches/, then build it with goroot/src/make.bash.\nWith nothing changed since the last successful build it only says so.")
+	force := fs.Bool("force", false, "discard edits and commits in goroot/ that are not in patches/")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	clock := phase.New(stdout)
+	out, err := materialise(env, clock, *force)
+	if err != nil {
+		return err
+	}
+	t := goroot.Tree{Dir: env.Goroot}
+	st, err := t.LoadState()
+	if err != nil {
+		return err
+	}
+	key, err := buildKey(t)
+	if err != nil {
+		return err
+	}
+	if key != "" && st.Built == key {
+		if v, err := goVersion(env.Goroot); err == nil {
+			clock.Phase("goroot/ is up to date: %s (built from %.12s; nothing changed in patches/, upstream.pin or VERSION)", v, key)
+			return nil
+		}
+	}
+	if out == goroot.KeptWork {
+		clock.Phase("goroot/ has work not yet in patches/; building it as it is (save it with: unilock extract)")
+	}
+
+	min, err := build.RequiredBootstrap(env.Goroot)
+	if err != nil {
+		return err
+	}
+	boot, err := build.FindBootstrap(build.Candidates(), min, env.Goroot)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(env.State, "log"), 0o777); err != nil {
+		return err
+	}
+	logPath := filepath.Join(env.State, "log", "make-"+time.Now().UTC().Format("20060102-150405")+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	// A build that does not finish leaves no stamp: the next make.bash
+	// builds again.
+	st.Built = ""
+	if err := t.SaveState(st); err != nil {
+		return err
+	}
+	clock.Phase("build goroot/ with goroot/src/make.bash (bootstrap %s at %s, needs %s; log %s)", boot.Version, boot.Dir, min, rel(env, logPath))
+	if err := build.MakeBash(env.Goroot, boot.Dir, logf, func(line string) { clock.Phase("  %s", line) }); err != nil {
+		tail := tailFile(logPath, 25)
+		return fmt.Errorf("goroot/src/make.bash failed: %v\nlast lines of the log:\n%s\nfull log: %s\nfix the cause and run ./make.bash again (it starts the build over)", err, tail, logPath)
+	}
+	v, err := goVersion(env.Goroot)
+	if err != nil {
+		return fmt.Errorf("make.bash succeeded but goroot/bin/go does not run: %v (log: %s)", err, logPath)
+	}
+	if key, err = buildKey(t); err != nil {
+		return err
+	}
+	st.Built = key
+	if err := t.SaveState(st); err != nil {
+		return err
+	}
+	clock.Phase("built: %s (%s)", v, filepath.Join(rel(env, env.Goroot), "bin", "go"))
+	return nil
+}
+
+// buildKey identifies what a build of the tree is built from: its HEAD when
+// the tree is clean, "" (never up to date) when it has uncommitted edits.
+func buildKey(t goroot.Tree) (string, error) {
+	dirty, err := t.Repo().Dirty()
+	if err != nil || len(dirty) > 0 {
+		return "", err
+	}
+	return t.Head()
+}
+
+func goVersion(goroot string) (string, error) {
+	cmd := exec.Command(filepath.Join(goroot, "bin", "go"), "version")
+	cmd.Env = append(os.Environ(), "GOROOT="+goroot, "GOTOOLCHAIN=local")
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+func runMaterialise(env *Env, args []string) error {
+	fs := newFlags("materialise", "[--force]", "Make goroot/ from the verified base and patches/ without building it.")
+	force := fs.Bool("force", false, "discard edits and commits in goroot/ that are not in patches/")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	_, err := materialise(env, phase.New(stdout), *force)
+	return err
+}
+
+// materialise brings goroot/ up to date with the base and series.
+func materialise(env *Env, clock *phase.Clock, force bool) (goroot.Outcome, error) {
+	id, err := fork.Load(env.Root)
+	if err != nil {
+		return 0, err
+	}
+	ps, err := series.Load(env.Patches)
+	if err != nil {
+		return 0, err
+	}
+	clock.Phase("fork %s: upstream %s + %s", id.Version, id.Release, plural(len(ps), "patch"))
+	out, err := goroot.Materialise(goroot.Request{
+		Tree:     goroot.Tree{Dir: env.Goroot},
+		Identity: id,
+		Patches:  ps,
+		Base:     func() (*base.Base, error) { return newResolver(id).Resolve() },
+		Force:    force,
+		Phase:    clock.Phase,
+	})
+	if err != nil {
+		return 0, err
+	}
+	switch out {
+	case goroot.Current:
+		clock.Phase("goroot/ already holds this base and series")
+	case goroot.Made:
+		clock.Phase("goroot/ materialised")
+	}
+	return out, nil
+}
+
+func runBase(env *Env, args []string) error {
+	fs := newFlags("base", "[-module]", "Resolve the upstream base the pin names and verify its hash.")
+	module := fs.Bool("module", false, "skip the host Go: fetch and verify the golang.org/toolchain module")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := fork.Load(env.Root)
+	if err != nil {
+		return err
+	}
+	r := newResolver(id)
+	r.ModuleOnly = *module
+	b, err := r.Resolve()
+	if err != nil {
+		return err
+	}
+	partial := "full tree"
+	if b.Partial {
+		partial = "partial: no api/ misc/ test/ doc/"
+	}
+	fmt.Fprintf(stdout, "base %s from %s\n%d files, %s\nverified %s\n", b.Release, b.Source, len(b.Files), partial, b.Hash)
+	return nil
+}
+
+func runPin(env *Env, args []string) error {
+	fs := newFlags("pin", "[GOROOT]", "Pin the full Go tree at GOROOT (default: go env GOROOT), of the release VERSION names,\nas the upstream base: writes upstream.pin. Check the tree is a pristine release first.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
+	if err != nil {
+		return err
+	}
+	id, err := fork.ParseVersion(string(v))
+	if err != nil {
+		return err
+	}
+	dir := fs.Arg(0)
+	if dir == "" {
+		if dir, err = base.HostGOROOT(); err != nil {
+			return err
+		}
+	}
+	files, err := base.Scan(dir, false)
+	if err != nil {
+		return err
+	}
+	if base.Partial(files) {
+		return fmt.Errorf("%s has no test/ directory: pin a full Go distribution", dir)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "VERSION"))
+	if got, _, _ := strings.Cut(string(data), "\n"); strings.TrimSpace(got) != id.Release {
+		return fmt.Errorf("%s is %q, VERSION wants %s", dir, strings.TrimSpace(got), id.Release)
+	}
+	tree, err := base.TreeHash(files)
+	if err != nil {
+		return err
+	}
+	src, err := base.SrcHash(files)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(env.Root, fork.PinFile), fork.FormatPin(id.Release, tree, src), 0o666); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pinned %s from %s\ntree %s\nsrc  %s\n", id.Release, dir, tree, src)
+	return nil
+}
+
+func rel(env *Env, path string) string {
+	if r, err := filepath.Rel(env.Root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+func tailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "\t" + strings.Join(lines, "\n\t")
+}
+
+func runOutput(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}

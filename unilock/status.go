@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+
+	"unilock/internal/fork"
+	"unilock/internal/goroot"
+	"unilock/internal/series"
+)
+
+func runStatus(env *Env, args []string) error {
+	fs := newFlags("status", "", "Show the base, the series, whether goroot/ is built, and work in goroot/ not yet in patches/.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := fork.Load(env.Root)
+	if err != nil {
+		return err
+	}
+	ps, err := series.Load(env.Patches)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fork     %s\n", id.Version)
+	fmt.Fprintf(stdout, "base     %s (pinned tree %s, src %s)\n", id.Release, id.TreeHash, id.SrcHash)
+	fmt.Fprintf(stdout, "series   %s in patches/\n", plural(len(ps), "patch"))
+	for _, p := range ps {
+		fmt.Fprintf(stdout, "         %s\n", p.Name)
+	}
+	t := goroot.Tree{Dir: env.Goroot}
+	if !t.Exists() {
+		fmt.Fprintf(stdout, "goroot/  not materialised: run ./make.bash\n")
+		return nil
+	}
+	st, err := t.LoadState()
+	if err != nil {
+		return err
+	}
+	kind := "full"
+	if st.Partial {
+		kind = "partial (no api/ misc/ test/ doc/)"
+	}
+	fmt.Fprintf(stdout, "goroot/  base %.12s from %s, %s\n", st.Base, st.Source, kind)
+	if st.Inputs == goroot.Inputs(id, ps) {
+		fmt.Fprintf(stdout, "         holds this series\n")
+	} else {
+		fmt.Fprintf(stdout, "         made from another series, base or VERSION: run ./make.bash\n")
+	}
+	key, err := buildKey(t)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Built != "" && st.Built == key:
+		v, err := goVersion(env.Goroot)
+		if err != nil {
+			fmt.Fprintf(stdout, "built    no: goroot/bin/go does not run (%v): run ./make.bash\n", err)
+		} else {
+			fmt.Fprintf(stdout, "built    yes: %s\n", v)
+		}
+	case st.Built != "":
+		fmt.Fprintf(stdout, "built    stale: goroot/ changed since its last build: run ./make.bash\n")
+	default:
+		fmt.Fprintf(stdout, "built    no: run ./make.bash\n")
+	}
+	w, err := t.LocalWork(st)
+	if err != nil {
+		return err
+	}
+	if w.Empty() {
+		fmt.Fprintf(stdout, "work     none: everything in goroot/ is in patches/\n")
+	} else {
+		fmt.Fprintf(stdout, "work     not in patches/ (save it with: unilock extract):\n%s\n", w)
+	}
+	return nil
+}
+
+func runExtract(env *Env, args []string) error {
+	fs := newFlags("extract", "", "Write goroot/'s commits above the base (except the fork's VERSION commit) to\npatches/NNNN-subject-slug.patch. Re-extracting an unchanged series changes no byte.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := fork.Load(env.Root)
+	if err != nil {
+		return err
+	}
+	res, err := goroot.Tree{Dir: env.Goroot}.Extract(id, env.Patches)
+	if err != nil {
+		return err
+	}
+	for _, n := range res.Written {
+		fmt.Fprintf(stdout, "wrote   patches/%s\n", n)
+	}
+	for _, n := range res.Removed {
+		fmt.Fprintf(stdout, "removed patches/%s\n", n)
+	}
+	if len(res.Written)+len(res.Removed) == 0 {
+		fmt.Fprintf(stdout, "patches/ already holds goroot/'s %s; nothing changed\n", plural(len(res.Series), "patch"))
+	} else {
+		fmt.Fprintf(stdout, "patches/ now holds %s; review with: git diff patches/\n", plural(len(res.Series), "patch"))
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"unilock/internal/goroot"
+	"unilock/internal/phase"
+	"unilock/internal/tiers"
+)
+
+// tierNames are the default tiers, in order.
+var tierNames = []string{"tool", "lock", "staticlockranking"}
+
+func lockTiers(env *Env) map[string]tiers.Tier {
+	gobin := filepath.Join(env.Goroot, "bin", "go")
+	clean := []string{"GOTOOLCHAIN=local", "GOEXPERIMENT=", "GOOS=", "GOARCH=", "GOFLAGS=", "GOROOT="}
+	return map[string]tiers.Tier{
+		"tool": {
+			Name: "tool", Dir: filepath.Join(env.Root, "unilock"),
+			Cmd:  []string{"go", "test", "-json", "./..."},
+			Env:  []string{"GOTOOLCHAIN=local"},
+			Desc: "the unilock tool's own tests (host go test ./... in unilock/)",
+		},
+		"lock": {
+			Name: "lock", Cmd: []string{gobin, "test", "-json", "-short", "-timeout=20m", "runtime", "sync"},
+			Env:  clean,
+			Desc: "go test -short runtime sync",
+		},
+		"staticlockranking": {
+			Name: "staticlockranking",
+			Cmd:  []string{gobin, "test", "-json", "-short", "-timeout=20m", "-run=" + tiers.LockSubset, "runtime"},
+			Env:  append(clean, "GOEXPERIMENT=staticlockranking"),
+			Desc: "GOEXPERIMENT=staticlockranking go test -short -run='" + tiers.LockSubset + "' runtime",
+		},
+	}
+}
+
+func runTest(env *Env, args []string) error {
+	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (default: all three).\nWith -all, run the whole upstream suite instead: go tool dist test in goroot/.")
+	all := fs.Bool("all", false, "run the whole upstream suite (go tool dist test)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	clock := phase.New(stdout)
+	if err := os.MkdirAll(filepath.Join(env.State, "log"), 0o777); err != nil {
+		return err
+	}
+	logPath := filepath.Join(env.State, "log", "test-"+time.Now().UTC().Format("20060102-150405")+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+
+	var run []tiers.Tier
+	if *all {
+		t, err := distTier(env)
+		if err != nil {
+			return err
+		}
+		run = append(run, t)
+	} else {
+		names := fs.Args()
+		if len(names) == 0 {
+			names = tierNames
+		}
+		known := lockTiers(env)
+		for _, n := range names {
+			t, ok := known[n]
+			if !ok {
+				return fmt.Errorf("unknown tier %q (tiers: %s)", n, strings.Join(tierNames, ", "))
+			}
+			if n != "tool" {
+				if err := checkBuilt(env); err != nil {
+					return err
+				}
+			}
+			run = append(run, t)
+		}
+	}
+	clock.Phase("test log: %s", rel(env, logPath))
+	var results []tiers.Result
+	for _, t := range run {
+		clock.Phase("tier %s: %s", t.Name, t.Desc)
+		fmt.Fprintf(logf, "=== tier %s: %s\n", t.Name, strings.Join(t.Cmd, " "))
+		r := tiers.Run(t, stdout, logf)
+		results = append(results, r)
+		clock.Phase("tier %s: %d passed, %d failed, %d skipped in %s", t.Name, r.Passed, r.Failed, r.Skipped, phase.Format(r.Elapsed))
+		if r.Err != nil {
+			fmt.Fprintf(stdout, "tier %s: %v\n", t.Name, r.Err)
+		}
+	}
+	printResults(stdout, results)
+	for _, r := range results {
+		if !r.OK() {
+			return fmt.Errorf("tier %s failed; full output: %s", r.Tier, logPath)
+		}
+	}
+	return nil
+}
+
+func printResults(w io.Writer, rs []tiers.Result) {
+	fmt.Fprintf(w, "\n%-20s %8s %8s %8s %10s\n", "tier", "passed", "failed", "skipped", "time")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-20s %8d %8d %8d %10s\n", r.Tier, r.Passed, r.Failed, r.Skipped, phase.Format(r.Elapsed))
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "  FAIL %s\n", f)
+		}
+	}
+	fmt.Fprintf(w, "total: %s\n", tiers.Summary(rs))
+}
+
+// checkBuilt makes sure goroot/ is built from what it holds.
+func checkBuilt(env *Env) error {
+	t := goroot.Tree{Dir: env.Goroot}
+	if !t.Exists() {
+		return fmt.Errorf("goroot/ does not exist: run ./make.bash first")
+	}
+	st, err := t.LoadState()
+	if err != nil {
+		return err
+	}
+	key, err := buildKey(t)
+	if err != nil {
+		return err
+	}
+	if st.Built == "" || (key != "" && st.Built != key) {
+		return fmt.Errorf("goroot/ is not built from what it holds: run ./make.bash first")
+	}
+	if _, err := goVersion(env.Goroot); err != nil {
+		return fmt.Errorf("goroot/bin/go does not run (%v): run ./make.bash", err)
+	}
+	return nil
+}
+
+// partialSkips are the dist tests that need a directory the toolchain module
+// does not carry.
+var partialSkips = []struct{ prefix, dir string }{
+	{"cmd/internal/testdir", "test/"},
+	{"cmd/api", "api/"},
+	{"cmd/relnote", "doc/"},
+}
+
+// distTier is go tool dist test, leaving out on a partial base the tests
+// whose directories it lacks.
+func distTier(env *Env) (tiers.Tier, error) {
+	if err := checkBuilt(env); err != nil {
+		return tiers.Tier{}, err
+	}
+	st, err := goroot.Tree{Dir: env.Goroot}.LoadState()
+	if err != nil {
+		return tiers.Tier{}, err
+	}
+	gobin := filepath.Join(env.Goroot, "bin", "go")
+	t := tiers.Tier{
+		Name: "all", Dir: filepath.Join(env.Goroot, "src"),
+		Cmd:  []string{gobin, "tool", "dist", "test", "-json"},
+		Env:  []string{"GOTOOLCHAIN=local", "GOROOT=", "GOFLAGS=", "PATH=" + filepath.Join(env.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")},
+		Desc: "go tool dist test (the whole upstream suite)",
+	}
+	if !st.Partial {
+		return t, nil
+	}
+	out, err := runOutput(t.Dir, t.Env, gobin, "tool", "dist", "test", "-list")
+	if err != nil {
+		return t, err
+	}
+	var keep []string
+	for _, name := range strings.Fields(out) {
+		skip := ""
+		for _, s := range partialSkips {
+			if strings.HasPrefix(name, s.prefix) {
+				skip = s.dir
+			}
+		}
+		if skip != "" {
+			fmt.Fprintf(stdout, "%s: skipped: base has no %s\n", name, skip)
+			continue
+		}
+		keep = append(keep, name)
+	}
+	t.Cmd = append(t.Cmd, keep...)
+	return t, nil
+}
