@@ -277,7 +277,7 @@ func TestConflictLeavesTreeUntouched(t *testing.T) {
 	if !errors.As(err, &ae) {
 		t.Fatalf("Materialise with a corrupt patch: %v, want an ApplyError", err)
 	}
-	if ae.Patch != ps[0].Name || !strings.Contains(err.Error(), "src/runtime/lock_futex.go") {
+	if ae.Patch != ps[0].Name || !strings.Contains(err.Error(), "conflict in src/runtime/lock_futex.go") {
 		t.Errorf("error does not name the patch %s and the file:\n%v", ps[0].Name, err)
 	}
 	if got := testtree.Git(t, f.tree.Dir, "rev-parse", "HEAD"); got != head {

@@ -271,7 +271,7 @@ func writeForkFiles(dir string, id *fork.Identity) error {
 	return err
 }
 
-var failedFile = regexp.MustCompile(`(?m)^(?:error: patch failed: (\S+?):\d+|error: (\S+): does not exist in index|CONFLICT \([^)]*\): Merge conflict in (\S+)|error: (\S+): patch does not apply|error: invalid object \S+ \S+ for '(.+)')$`)
+var failedFile = regexp.MustCompile(`(?m)^(?:error: patch failed: (\S+?):\d+|error: (\S+): does not exist in index|CONFLICT \([^)]*\): Merge conflict in (\S+)|error: (\S+): patch does not apply|error: invalid object \S+ \S+ for '(.+)'|error: sha1 information is lacking or useless \((.+)\)\.)$`)
 
 // applyError describes a git am failure, naming the files it failed on.
 func applyError(r git.Repo, patch, out string, err error) error {
