@@ -55,7 +55,7 @@ func Load(root string) (*Identity, error) {
 		return nil, err
 	}
 	if release != id.Release {
-		return nil, fmt.Errorf("%s says %s but %s pins %s: the two must name the same release\n\tto move the fork to %s, run: unilock rebase %s", VersionFile, id.Version, PinFile, release, id.Release, id.Release)
+		return nil, fmt.Errorf("%s says %s but %s pins %s: the two must name the same release\n\tset %s back to a %s fork version, or pin a full %s tree: unilock pin /path/to/%s", VersionFile, id.Version, PinFile, release, VersionFile, release, id.Release, id.Release)
 	}
 	id.TreeHash, id.SrcHash = tree, src
 	return id, nil
@@ -119,7 +119,7 @@ func ParsePin(data []byte) (release, tree, src string, err error) {
 func FormatPin(release, tree, src string) []byte {
 	return fmt.Appendf(nil, `# The upstream Go release this fork is built on, and the content hashes
 # every base must match before anything is built on it (see unilock/README.md).
-# Written by "unilock pin" and "unilock rebase"; do not edit by hand.
+# Written by "unilock pin"; do not edit by hand.
 release %s
 tree %s
 src %s

@@ -62,7 +62,7 @@ func TestLoadMismatch(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, VersionFile), []byte("go1.26.9-unilock.1\n"), 0o666)
 	os.WriteFile(filepath.Join(dir, PinFile), FormatPin("go1.26.8", "h1:a", "h1:b"), 0o666)
 	_, err := Load(dir)
-	if err == nil || !strings.Contains(err.Error(), "unilock rebase go1.26.9") {
-		t.Fatalf("Load with VERSION and pin disagreeing: error = %v, want one naming unilock rebase", err)
+	if err == nil || !strings.Contains(err.Error(), "unilock pin /path/to/go1.26.9") {
+		t.Fatalf("Load with VERSION and pin disagreeing: error = %v, want one naming unilock pin", err)
 	}
 }
