@@ -25,7 +25,7 @@ import (
 
 // layout versions the way a tree is made; bump it when materialise changes
 // what it writes, so existing trees are remade.
-const layout = "unilock-goroot/1"
+const layout = "unilock-goroot/2"
 
 // ForkTrailer marks the commit that sets the fork's VERSION and go.env. It is
 // made by materialise and never extracted.

@@ -122,6 +122,7 @@ func TestMaterialise(t *testing.T) {
 		t.Errorf("generated file committed: %s", out)
 	}
 	os.WriteFile(filepath.Join(f.tree.Dir, "src/internal/buildcfg/zbootstrap.go"), []byte("rebuilt"), 0o644)
+	os.WriteFile(filepath.Join(f.tree.Dir, "src/cmd/dist/dist"), []byte("an interrupted build's dist"), 0o755)
 	os.MkdirAll(filepath.Join(f.tree.Dir, "bin"), 0o777)
 	os.WriteFile(filepath.Join(f.tree.Dir, "bin/go"), []byte("rebuilt"), 0o755)
 	if dirty, _ := f.tree.Repo().Dirty(); len(dirty) != 0 {

@@ -161,6 +161,14 @@ func swap(dir, tmp string) error {
 	return os.RemoveAll(old)
 }
 
+// buildOutput is what make.bash and the tests write into a Go tree: ignored
+// in goroot/, so that a build, even an interrupted one, does not look like
+// an edit. (Upstream's .gitignore lists the same.)
+var buildOutput = []string{
+	"/bin/", "/pkg/", "/src/cmd/dist/dist", "/test.out", "/test/garbage/*.out",
+	"/test/pass.out", "/test/run.out", "/test/times.out",
+}
+
 // build makes a new tree at dir.
 func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*State, error) {
 	generated, err := b.Import(dir)
@@ -172,11 +180,11 @@ func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*S
 		return nil, err
 	}
 	// Build output and the files cmd/dist writes are not part of the tree.
-	exclude := []string{"/bin/", "/pkg/", "/test.out", "/goroot.log"}
+	exclude := append([]string(nil), buildOutput...)
 	for _, g := range generated {
 		exclude = append(exclude, "/"+g)
 	}
-	sort.Strings(exclude[4:])
+	sort.Strings(exclude[len(buildOutput):])
 	if err := os.WriteFile(filepath.Join(dir, ".git", "info", "exclude"), []byte("# written by unilock: build output and files cmd/dist generates\n"+strings.Join(exclude, "\n")+"\n"), 0o666); err != nil {
 		return nil, err
 	}
