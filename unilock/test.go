@@ -13,7 +13,9 @@ import (
 	"unilock/internal/tiers"
 )
 
-// tierNames are the default tiers, in order.
+// tierNames are the default tiers, in order. The lock tiers run with
+// -count=1: a toolchain's test command must run its tests, not replay results
+// from the go command's test cache.
 var tierNames = []string{"tool", "lock", "staticlockranking"}
 
 func lockTiers(env *Env) map[string]tiers.Tier {
@@ -27,13 +29,13 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 			Desc: "the unilock tool's own tests (host go test ./... in unilock/)",
 		},
 		"lock": {
-			Name: "lock", Cmd: []string{gobin, "test", "-json", "-short", "-timeout=20m", "runtime", "sync"},
+			Name: "lock", Cmd: []string{gobin, "test", "-json", "-short", "-count=1", "-timeout=20m", "runtime", "sync"},
 			Env:  clean,
 			Desc: "go test -short runtime sync",
 		},
 		"staticlockranking": {
 			Name: "staticlockranking",
-			Cmd:  []string{gobin, "test", "-json", "-short", "-timeout=20m", "-run=" + tiers.LockSubset, "runtime"},
+			Cmd:  []string{gobin, "test", "-json", "-short", "-count=1", "-timeout=20m", "-run=" + tiers.LockSubset, "runtime"},
 			Env:  append(clean, "GOEXPERIMENT=staticlockranking"),
 			Desc: "GOEXPERIMENT=staticlockranking go test -short -run='" + tiers.LockSubset + "' runtime",
 		},
