@@ -13,7 +13,7 @@ import (
 	"unilock/internal/tiers"
 )
 
-// tierNames are the default tiers, in order. The lock tiers run with
+// tierNames are the default tiers, in order. Every tier runs with
 // -count=1: a toolchain's test command must run its tests, not replay results
 // from the go command's test cache.
 var tierNames = []string{"tool", "lock", "staticlockranking"}
@@ -24,7 +24,7 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 	return map[string]tiers.Tier{
 		"tool": {
 			Name: "tool", Dir: filepath.Join(env.Root, "unilock"),
-			Cmd:  []string{"go", "test", "-json", "./..."},
+			Cmd:  []string{"go", "test", "-json", "-count=1", "./..."},
 			Env:  []string{"GOTOOLCHAIN=local"},
 			Desc: "the unilock tool's own tests (host go test ./... in unilock/)",
 		},
