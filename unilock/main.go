@@ -6,6 +6,8 @@
 //
 //	unilock make [--force]        materialise goroot/ and build it (./make.bash)
 //	unilock test [-all] [tiers]   run the test tiers (./run.bash)
+//	unilock ports [flags]         the port matrix: compile everywhere, run where possible
+//	unilock emulators [-install]  what executes each port here, and what is missing
 //	unilock status                base, series, build and unextracted work
 //	unilock extract               write goroot/'s commits back to patches/
 //	unilock materialise [--force] make goroot/ without building it
@@ -42,6 +44,8 @@ func init() {
 	commands = []command{
 		{"make", "[--force]", "materialise goroot/ from the base and patches/, then build it", runMake},
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
+		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
+		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
 		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
 		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},
 		{"materialise", "[--force]", "make goroot/ from the base and patches/ without building", runMaterialise},

@@ -1,0 +1,141 @@
+package ports
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"unilock/internal/tiers"
+)
+
+// Checker compiles and executes ports with one toolchain.
+type Checker struct {
+	Goroot string
+	// Wrappers is the directory of go_$GOOS_$GOARCH_exec scripts, put first
+	// on PATH so that go test runs cross-compiled binaries through them.
+	Wrappers string
+	// RunRegexp selects the runtime tests executed (sync runs whole).
+	RunRegexp string
+	Short     bool
+	// Experiment is GOEXPERIMENT for every build and test ("" for none).
+	Experiment string
+	Timeout    time.Duration
+}
+
+// linksExternally reports whether the go command can link the port's
+// binaries only with the platform's external linker and C toolchain (the
+// Android NDK, Xcode); for those, runtime and sync are compiled, not linked.
+// This mirrors internal/platform.MustLinkExternal for cgo-enabled builds.
+func linksExternally(p Port) bool {
+	return p.GOOS == "android" || p.GOOS == "ios"
+}
+
+// env is the environment of go commands for p.
+func (c *Checker) env(p Port) []string {
+	cgo := "0"
+	if linksExternally(p) {
+		cgo = "1"
+	}
+	env := []string{
+		"GOOS=" + p.GOOS, "GOARCH=" + p.GOARCH, "CGO_ENABLED=" + cgo,
+		"GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOEXPERIMENT=" + c.Experiment,
+		"PATH=" + c.Wrappers + string(os.PathListSeparator) + filepath.Join(c.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}
+	return env
+}
+
+func (c *Checker) gobin() string { return filepath.Join(c.Goroot, "bin", "go") }
+
+// goCmd runs the toolchain's go command for p, logging its output, and
+// returns the output.
+func (c *Checker) goCmd(p Port, log io.Writer, args ...string) (string, error) {
+	cmd := exec.Command(c.gobin(), args...)
+	cmd.Env = append(os.Environ(), c.env(p)...)
+	out, err := cmd.CombinedOutput()
+	fmt.Fprintf(log, "$ GOOS=%s GOARCH=%s go %s\n%s", p.GOOS, p.GOARCH, strings.Join(args, " "), out)
+	return string(out), err
+}
+
+// Compile finds p's lock backend, vets runtime and sync, and compiles their
+// test binaries.
+func (c *Checker) Compile(p Port, log io.Writer) (backend string, res Compile) {
+	start := time.Now()
+	defer func() { res.Seconds = time.Since(start).Seconds() }()
+	fail := func(step, out string, err error) (string, Compile) {
+		res.Error = fmt.Sprintf("go %s: %v\n%s", step, err, firstLines(out, 20))
+		return backend, res
+	}
+	out, err := c.goCmd(p, log, "list", "-f", `{{join .GoFiles " "}}`, "runtime")
+	if err != nil {
+		return fail("list runtime", out, err)
+	}
+	backend = Backend(strings.Fields(out))
+	if out, err := c.goCmd(p, log, "vet", "runtime", "sync"); err != nil {
+		return fail("vet runtime sync", out, err)
+	}
+	if linksExternally(p) {
+		if out, err := c.goCmd(p, log, "build", "runtime", "sync"); err != nil {
+			return fail("build runtime sync", out, err)
+		}
+		res.OK, res.What = true, "runtime, sync, vet; links only externally"
+		return backend, res
+	}
+	dir, err := os.MkdirTemp("", "unilock-ports-")
+	if err != nil {
+		return fail("test -c", "", err)
+	}
+	defer os.RemoveAll(dir)
+	if out, err := c.goCmd(p, log, "test", "-c", "-o", dir+string(filepath.Separator), "runtime", "sync"); err != nil {
+		return fail("test -c runtime sync", out, err)
+	}
+	res.OK, res.What = true, WhatFull
+	return backend, res
+}
+
+// Execute runs p's runtime lock tests and sync's tests, through the wrapper
+// for p when there is one.
+func (c *Checker) Execute(p Port, how string, log io.Writer, w io.Writer) *Run {
+	start := time.Now()
+	run := &Run{How: how}
+	base := []string{c.gobin(), "test", "-json", "-count=1", fmt.Sprintf("-timeout=%s", c.Timeout)}
+	if c.Short {
+		base = append(base, "-short")
+	}
+	steps := []tiers.Tier{
+		{Name: p.String() + " runtime", Cmd: append(append([]string{}, base...), "-run="+c.RunRegexp, "runtime")},
+		{Name: p.String() + " sync", Cmd: append(append([]string{}, base...), "sync")},
+	}
+	var errs []string
+	for _, t := range steps {
+		t.Env = c.env(p)
+		fmt.Fprintf(log, "=== %s: %s\n", t.Name, strings.Join(t.Cmd, " "))
+		r := tiers.Run(t, w, log)
+		run.Passed += r.Passed
+		run.Failed += r.Failed
+		run.Skipped += r.Skipped
+		run.Failures = append(run.Failures, r.Failures...)
+		switch {
+		case r.Err != nil:
+			errs = append(errs, r.Err.Error())
+		case r.Passed+r.Failed+r.Skipped == 0:
+			// An emulator that exits 0 without running the binary (Wine
+			// lacking a 32-bit loader does) must not pass as a run.
+			errs = append(errs, t.Name+": no test ran (the binary printed no test results; see the log)")
+		}
+	}
+	run.Error = strings.Join(errs, "\n")
+	run.Seconds = time.Since(start).Seconds()
+	return run
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], fmt.Sprintf("... (%d more lines in the log)", len(lines)-n))
+	}
+	return strings.Join(lines, "")
+}

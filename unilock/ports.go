@@ -1,0 +1,341 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"unilock/internal/emu"
+	"unilock/internal/phase"
+	"unilock/internal/ports"
+	"unilock/internal/tiers"
+)
+
+// portsOpts are the flags of unilock ports.
+type portsOpts struct {
+	patterns    string
+	run         string
+	short       bool
+	compileOnly bool
+	jobs        int
+	experiment  string
+	timeout     time.Duration
+	install     bool
+}
+
+func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
+	fs := newFlags(name, args, doc)
+	o := &portsOpts{}
+	fs.StringVar(&o.patterns, "ports", "all", "comma-separated ports or patterns: linux/arm64,windows/*,*/wasm")
+	fs.StringVar(&o.run, "run", tiers.LockSubset, "regexp of the runtime tests to execute (sync's run whole)")
+	fs.BoolVar(&o.short, "short", true, "pass -short to the tests")
+	fs.BoolVar(&o.compileOnly, "compile", false, "only compile and vet; execute nothing")
+	fs.IntVar(&o.jobs, "j", 2, "ports compiled at once")
+	fs.StringVar(&o.experiment, "experiment", "", "GOEXPERIMENT for every build and test (e.g. staticlockranking)")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port")
+	fs.BoolVar(&o.install, "install", false, "install the emulators the selected ports lack (apt-get as root, go install) first")
+	return o, fs
+}
+
+func runPorts(env *Env, args []string) error {
+	o, fs := portsFlags("ports", "[flags]", `Compile the fork for every port in goroot/bin/go tool dist list: vet runtime and sync and
+compile their test binaries. Then execute the runtime lock tests and sync's tests on every
+port this machine can run: natively, under qemu-user, Node, wazero or Wine, through
+go_$GOOS_$GOARCH_exec wrappers. Prints the matrix and writes it as JSON to
+.unilock/ports/fork.json. Exits non-zero on any failure.
+
+With -base, builds the unpatched upstream toolchain too (.unilock/upstream/), runs the same
+matrix with it (.unilock/ports/upstream.json), and fails only on new failures: tests that
+fail with the fork and pass upstream.`)
+	withBase := fs.Bool("base", false, "also run the matrix on the upstream base and report only new failures")
+	jsonPath := fs.String("json", "", "where to write the fork's matrix (default .unilock/ports/fork.json)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (ports go in -ports: -ports %s)", fs.Args(), strings.Join(fs.Args(), ","))
+	}
+	if err := checkBuilt(env); err != nil {
+		return err
+	}
+	clock := phase.New(stdout)
+	m, err := portsMatrix(env, clock, env.Goroot, "fork", o)
+	if err != nil {
+		return err
+	}
+	if *withBase {
+		up, err := upstreamToolchain(env, clock)
+		if err != nil {
+			return err
+		}
+		bm, err := portsMatrix(env, clock, up, "upstream", o)
+		if err != nil {
+			return err
+		}
+		m.Compare(bm)
+	}
+	if *jsonPath == "" {
+		*jsonPath = filepath.Join(env.State, "ports", "fork.json")
+	}
+	if err := m.Write(*jsonPath); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	m.Print(stdout)
+	fmt.Fprintf(stdout, "\nmatrix: %s\n", rel(env, *jsonPath))
+	if !m.OK() {
+		if m.Compared != "" {
+			return fmt.Errorf("the fork fails where upstream passes (NEW FAIL rows above)")
+		}
+		return fmt.Errorf("ports failed (FAIL rows above; logs in %s); run with -base to tell them from emulator limits", rel(env, filepath.Join(env.State, "log")))
+	}
+	return nil
+}
+
+// portsMatrix runs the checks of o with the toolchain at gr, labelled
+// "fork" or "upstream", and writes the matrix to .unilock/ports/LABEL.json.
+func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (*ports.Matrix, error) {
+	start := time.Now()
+	gobin := filepath.Join(gr, "bin", "go")
+	out, err := exec.Command(gobin, "tool", "dist", "list", "-json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s tool dist list -json: %v (rebuild it: ./make.bash)", gobin, err)
+	}
+	all, err := ports.Parse(out)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := ports.Select(all, o.patterns)
+	if err != nil {
+		return nil, err
+	}
+	version, err := goVersion(gr)
+	if err != nil {
+		return nil, err
+	}
+	host := emu.NewHost(runtime.GOOS, runtime.GOARCH, gr, env.State)
+	runners := make([]emu.Runner, len(sel))
+	for i, p := range sel {
+		runners[i] = emu.For(host, p.GOOS, p.GOARCH)
+	}
+	if o.install && !o.compileOnly {
+		if err := installEmulators(runners, clock); err != nil {
+			return nil, err
+		}
+		for i, p := range sel {
+			runners[i] = emu.For(host, p.GOOS, p.GOARCH)
+		}
+	}
+	wrappers := filepath.Join(env.State, "exec", label)
+	if err := os.RemoveAll(wrappers); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(wrappers, 0o777); err != nil {
+		return nil, err
+	}
+	for i, p := range sel {
+		if runners[i].Ready() {
+			if err := emu.WriteWrapper(wrappers, p.GOOS, p.GOARCH, runners[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	logDir := filepath.Join(env.State, "log", "ports-"+label+"-"+start.UTC().Format("20060102-150405"))
+	if err := os.MkdirAll(logDir, 0o777); err != nil {
+		return nil, err
+	}
+	c := &ports.Checker{Goroot: gr, Wrappers: wrappers, RunRegexp: o.run, Short: o.short, Experiment: o.experiment, Timeout: o.timeout}
+	m := &ports.Matrix{
+		Toolchain: version, Goroot: gr, Host: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+		RunRegexp: o.run, Started: start, Rows: make([]ports.Row, len(sel)),
+	}
+	if o.experiment != "" {
+		m.Toolchain += " GOEXPERIMENT=" + o.experiment
+	}
+	openLog := func(p ports.Port) (*os.File, error) {
+		return os.OpenFile(filepath.Join(logDir, p.GOOS+"-"+p.GOARCH+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
+	}
+
+	clock.Phase("%s: compile %d ports with %s, %d at a time (logs %s)", label, len(sel), version, o.jobs, rel(env, logDir))
+	var mu sync.Mutex
+	done := 0
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var ferr error
+	for range max(o.jobs, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				p := sel[i]
+				logf, err := openLog(p)
+				if err != nil {
+					mu.Lock()
+					ferr = err
+					mu.Unlock()
+					continue
+				}
+				backend, comp := c.Compile(p, logf)
+				logf.Close()
+				mu.Lock()
+				m.Rows[i] = ports.Row{Port: p.String(), FirstClass: p.FirstClass, Backend: backend, Compile: comp}
+				done++
+				verdict := "ok"
+				if !comp.OK {
+					verdict = "FAIL: " + firstLine(comp.Error)
+				}
+				clock.Phase("%s: compiled %2d/%d %-16s %-15s %s (%.1fs)", label, done, len(sel), p, backend, verdict, comp.Seconds)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range sel {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if ferr != nil {
+		return nil, ferr
+	}
+
+	var runnable []int
+	for i := range sel {
+		r := &m.Rows[i]
+		switch {
+		case !r.Compile.OK:
+		case r.Compile.What != ports.WhatFull:
+			r.NotRun = "its binaries link only externally"
+		case runners[i].How == "":
+			r.NotRun = runners[i].Why()
+		case o.compileOnly:
+			r.NotRun = "-compile: not executed"
+		case !runners[i].Ready():
+			r.NotRun = runners[i].Why()
+		default:
+			runnable = append(runnable, i)
+		}
+	}
+	setups := map[string]error{}
+	for n, i := range runnable {
+		p, rn := sel[i], runners[i]
+		if rn.Setup != nil {
+			key := p.String()
+			if _, ok := setups[key]; !ok {
+				clock.Phase("%s: set up %s for %s", label, rn.How, p)
+				setups[key] = rn.Setup()
+			}
+			if err := setups[key]; err != nil {
+				m.Rows[i].Run = &ports.Run{How: rn.How, Error: "setting up " + rn.How + ": " + err.Error()}
+				continue
+			}
+		}
+		clock.Phase("%s: run %2d/%d %s with %s", label, n+1, len(runnable), p, rn.How)
+		logf, err := openLog(p)
+		if err != nil {
+			return nil, err
+		}
+		run := c.Execute(p, rn.How, logf, stdout)
+		logf.Close()
+		m.Rows[i].Run = run
+		verdict := "ok"
+		if !run.OK() {
+			verdict = "FAIL"
+		}
+		clock.Phase("%s: %-16s %s: %d passed, %d failed, %d skipped (%.1fs)", label, p, verdict, run.Passed, run.Failed, run.Skipped, run.Seconds)
+	}
+	m.Seconds = time.Since(start).Seconds()
+	if err := m.Write(filepath.Join(env.State, "ports", label+".json")); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// installEmulators installs what the runners lack: as root it runs the
+// apt-get, dpkg, mount and update-binfmts commands; otherwise it runs only
+// the go install commands and says which commands need root.
+func installEmulators(rs []emu.Runner, clock *phase.Clock) error {
+	run := func(c string) error {
+		clock.Phase("install: %s", c)
+		cmd := exec.Command("sh", "-c", c)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "GOTOOLCHAIN=local")
+		cmd.Stdout, cmd.Stderr = stdout, stdout
+		return cmd.Run()
+	}
+	notRun, err := emu.Install(rs, run, os.Geteuid() == 0)
+	if len(notRun) > 0 {
+		clock.Phase("install: not root; run these as root, then again: %s", strings.Join(notRun, " && "))
+	}
+	if err != nil {
+		// What did install still runs; the matrix says what did not.
+		clock.Phase("install: some commands failed: %v", err)
+	}
+	return nil
+}
+
+// runEmulators shows, or with -install installs, the emulators the ports
+// need on this machine.
+func runEmulators(env *Env, args []string) error {
+	o, fs := portsFlags("emulators", "[-install] [-ports LIST]", "Say how this machine executes each port unilock ports runs, and what is missing with the\ncommand that installs it. With -install, install it.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkBuilt(env); err != nil {
+		return err
+	}
+	clock := phase.New(stdout)
+	out, err := exec.Command(filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json").Output()
+	if err != nil {
+		return fmt.Errorf("go tool dist list: %v (run ./make.bash)", err)
+	}
+	all, err := ports.Parse(out)
+	if err != nil {
+		return err
+	}
+	sel, err := ports.Select(all, o.patterns)
+	if err != nil {
+		return err
+	}
+	host := emu.NewHost(runtime.GOOS, runtime.GOARCH, env.Goroot, env.State)
+	list := func() (rs []emu.Runner, missing int) {
+		for _, p := range sel {
+			r := emu.For(host, p.GOOS, p.GOARCH)
+			if r.How == "" {
+				continue
+			}
+			rs = append(rs, r)
+			state := "ready"
+			if !r.Ready() {
+				state = r.Why()
+				missing++
+			}
+			fmt.Fprintf(stdout, "%-16s %-18s %s\n", p, r.How, state)
+		}
+		return rs, missing
+	}
+	rs, missing := list()
+	if missing == 0 || !o.install {
+		if missing > 0 {
+			return fmt.Errorf("%d ports cannot execute yet: unilock emulators -install", missing)
+		}
+		return nil
+	}
+	if err := installEmulators(rs, clock); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if _, missing = list(); missing > 0 {
+		return fmt.Errorf("%d ports still cannot execute (see above)", missing)
+	}
+	return nil
+}
