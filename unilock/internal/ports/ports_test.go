@@ -1,0 +1,185 @@
+package ports
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const distList = `[
+	{"GOOS": "js", "GOARCH": "wasm", "CgoSupported": false, "FirstClass": false},
+	{"GOOS": "linux", "GOARCH": "386", "CgoSupported": true, "FirstClass": true},
+	{"GOOS": "linux", "GOARCH": "amd64", "CgoSupported": true, "FirstClass": true},
+	{"GOOS": "linux", "GOARCH": "arm64", "CgoSupported": true, "FirstClass": true},
+	{"GOOS": "windows", "GOARCH": "386", "CgoSupported": true, "FirstClass": true},
+	{"GOOS": "windows", "GOARCH": "amd64", "CgoSupported": true, "FirstClass": true}
+]`
+
+func names(ps []Port) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, " ")
+}
+
+func TestSelect(t *testing.T) {
+	all, err := Parse([]byte(distList))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		patterns, want, err string
+	}{
+		{"", "js/wasm linux/386 linux/amd64 linux/arm64 windows/386 windows/amd64", ""},
+		{"all", "js/wasm linux/386 linux/amd64 linux/arm64 windows/386 windows/amd64", ""},
+		{"linux/arm64", "linux/arm64", ""},
+		{"windows/*,js/wasm", "js/wasm windows/386 windows/amd64", ""},
+		{"*/386", "linux/386 windows/386", ""},
+		{"windows", "windows/386 windows/amd64", ""},
+		{"linux/arm64, linux/arm64", "linux/arm64", ""},
+		{"linux/sparc", "", `no port matches "linux/sparc"`},
+		{"linux/[", "", "bad port pattern"},
+	}
+	for _, tt := range tests {
+		got, err := Select(all, tt.patterns)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Select(%q) error %v, want %q", tt.patterns, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || names(got) != tt.want {
+			t.Errorf("Select(%q) = %q, %v; want %q", tt.patterns, names(got), err, tt.want)
+		}
+	}
+	if _, err := Parse([]byte("[]")); err == nil {
+		t.Errorf("Parse of an empty list succeeded")
+	}
+}
+
+func TestBackend(t *testing.T) {
+	tests := []struct {
+		files []string
+		want  string
+	}{
+		// The fork: futex ports carry lock_sema.go (notes) too.
+		{[]string{"lock_futex.go", "lock_futex_linux.go", "lock_sema.go", "proc.go"}, "futex"},
+		{[]string{"lock_sema.go", "lock_sema_windows.go", "proc.go"}, "sema"},
+		{[]string{"lock_wasm.go", "lock_js.go", "proc.go"}, "single-threaded"},
+		// Upstream go1.26.
+		{[]string{"lock_futex.go", "lock_spinbit.go"}, "futex"},
+		{[]string{"lock_js.go"}, "single-threaded"},
+	}
+	for _, tt := range tests {
+		if got := Backend(tt.files); got != tt.want {
+			t.Errorf("Backend(%q) = %q, want %q", tt.files, got, tt.want)
+		}
+	}
+}
+
+func ok(port string, passed int) Row {
+	return Row{Port: port, Backend: "futex", Compile: Compile{OK: true, What: WhatFull}, Run: &Run{How: "qemu", Passed: passed}}
+}
+
+func failing(port string, tests ...string) Row {
+	r := ok(port, 10)
+	r.Run.Failed = len(tests)
+	r.Run.Failures = tests
+	return r
+}
+
+func TestCompare(t *testing.T) {
+	noCompile := Row{Port: "plan9/arm", Compile: Compile{Error: "go vet: exit status 1"}}
+	notRun := Row{Port: "darwin/arm64", Compile: Compile{OK: true, What: WhatFull}, NotRun: "no way to execute it on this machine"}
+	crashed := ok("windows/386", 0)
+	crashed.Run.Error = "no test ran"
+	tests := []struct {
+		name      string
+		fork      Row
+		base      *Row
+		new       []string
+		wantOK    bool
+		wantLabel string
+	}{
+		{"both pass", ok("linux/arm64", 10), ptr(ok("linux/arm64", 10)), nil, true, "ok"},
+		{"new test failure", failing("linux/arm64", "runtime.TestNote"), ptr(ok("linux/arm64", 10)), []string{"runtime.TestNote"}, false, "NEW FAIL"},
+		{"same failure upstream", failing("linux/s390x", "runtime.TestGdb"), ptr(failing("linux/s390x", "runtime.TestGdb")), nil, true, "FAIL (upstream too)"},
+		{"one new among old", failing("linux/s390x", "runtime.TestGdb", "sync.TestMutex"), ptr(failing("linux/s390x", "runtime.TestGdb")), []string{"sync.TestMutex"}, false, "NEW FAIL"},
+		{"base did not run", failing("linux/arm", "runtime.TestX"), nil, []string{"runtime.TestX"}, false, "NEW FAIL"},
+		{"compile failure is new", noCompile, ptr(Row{Port: "plan9/arm", Compile: Compile{OK: true}}), []string{"compile"}, false, "NEW FAIL"},
+		{"compile fails upstream too", noCompile, &noCompile, nil, true, "FAIL (upstream too)"},
+		{"crash is new", crashed, ptr(ok("windows/386", 10)), []string{"run: no test ran"}, false, "NEW FAIL"},
+		{"not run", notRun, &notRun, nil, true, "ok (compiled)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fork := &Matrix{Toolchain: "fork", Rows: []Row{tt.fork}}
+			base := &Matrix{Toolchain: "upstream"}
+			if tt.base != nil {
+				base.Rows = []Row{*tt.base}
+			}
+			before := fork.OK()
+			fork.Compare(base)
+			if got := fork.Rows[0].New; !slices.Equal(got, tt.new) {
+				t.Errorf("new failures %q, want %q", got, tt.new)
+			}
+			if fork.OK() != tt.wantOK {
+				t.Errorf("OK() = %v after Compare, want %v", fork.OK(), tt.wantOK)
+			}
+			if before && fork.Rows[0].Failing() {
+				t.Errorf("OK() before Compare = true with a failing row")
+			}
+			var buf bytes.Buffer
+			fork.Print(&buf)
+			if !strings.Contains(buf.String(), tt.wantLabel) {
+				t.Errorf("table lacks %q:\n%s", tt.wantLabel, buf.String())
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestPrintAndRoundTrip(t *testing.T) {
+	m := &Matrix{Toolchain: "go version go1.26.8-unilock.1 linux/amd64", Host: "linux/amd64, 2 CPUs", RunRegexp: "Lock",
+		Rows: []Row{
+			ok("linux/amd64", 140),
+			failing("linux/arm64", "runtime.TestNoteWakeup"),
+			{Port: "android/arm64", Backend: "futex", Compile: Compile{OK: true, What: "runtime, sync, vet; links only externally"}, NotRun: "its binaries link only externally"},
+			{Port: "darwin/arm64", Backend: "sema", Compile: Compile{OK: true, What: WhatFull}, NotRun: "no way to execute it on this machine"},
+			{Port: "windows/386", Backend: "sema", Compile: Compile{OK: true, What: WhatFull}, NotRun: "wine32 missing; install: apt-get install -y wine32:i386"},
+		}}
+	var buf bytes.Buffer
+	m.Print(&buf)
+	out := buf.String()
+	for _, want := range []string{
+		"port           first-class  backend",
+		"linux/arm64",
+		"--- FAIL: runtime.TestNoteWakeup",
+		"ok (runtime, sync, vet; links only externally)",
+		"1 ports compile only (no emulator for them here): darwin/arm64",
+		"windows/386      wine32 missing; install: apt-get install -y wine32:i386",
+		"5 ports: 5 compiled, 2 executed; tests 150 passed, 1 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if m.OK() {
+		t.Errorf("OK() = true with a failing port")
+	}
+	file := filepath.Join(t.TempDir(), "m.json")
+	if err := m.Write(file); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != 5 || back.Rows[1].Run.Failures[0] != "runtime.TestNoteWakeup" {
+		t.Errorf("round trip lost rows: %+v", back.Rows)
+	}
+}
