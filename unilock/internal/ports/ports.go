@@ -357,8 +357,12 @@ func (m *Matrix) Print(w io.Writer) {
 	}
 }
 
-// WhatFull is Compile.What for a port built in full.
-const WhatFull = "runtime, sync, test binaries, vet"
+// WhatFull is Compile.What for a port built in full; WhatExternal for one
+// whose binaries link only externally.
+const (
+	WhatFull     = "runtime, sync, test binaries, vet"
+	WhatExternal = "runtime, sync; links only externally"
+)
 
 func (m *Matrix) compiled() int {
 	n := 0
