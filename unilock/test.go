@@ -18,6 +18,11 @@ import (
 // from the go command's test cache.
 var tierNames = []string{"tool", "lock", "staticlockranking"}
 
+// portsTier is the tier that runs unilock ports (every port compiled, the
+// lock tests executed where this machine can): about 15 minutes on 2 cores,
+// so it runs only when named.
+const portsTier = "ports"
+
 func lockTiers(env *Env) map[string]tiers.Tier {
 	gobin := filepath.Join(env.Goroot, "bin", "go")
 	clean := []string{"GOTOOLCHAIN=local", "GOEXPERIMENT=", "GOOS=", "GOARCH=", "GOFLAGS=", "GOROOT="}
@@ -43,7 +48,7 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 }
 
 func runTest(env *Env, args []string) error {
-	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (default: all three).\nWith -all, run the whole upstream suite instead: go tool dist test in goroot/.")
+	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (default: those three), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead: go tool dist test in goroot/.")
 	all := fs.Bool("all", false, "run the whole upstream suite (go tool dist test)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,8 +79,11 @@ func runTest(env *Env, args []string) error {
 		known := lockTiers(env)
 		for _, n := range names {
 			t, ok := known[n]
+			if n == portsTier {
+				t, ok = tiers.Tier{Name: portsTier, Desc: "unilock ports (every port in go tool dist list)"}, true
+			}
 			if !ok {
-				return fmt.Errorf("unknown tier %q (tiers: %s)", n, strings.Join(tierNames, ", "))
+				return fmt.Errorf("unknown tier %q (tiers: %s, %s)", n, strings.Join(tierNames, ", "), portsTier)
 			}
 			if n != "tool" {
 				if err := checkBuilt(env); err != nil {
@@ -90,7 +98,12 @@ func runTest(env *Env, args []string) error {
 	for _, t := range run {
 		clock.Phase("tier %s: %s", t.Name, t.Desc)
 		fmt.Fprintf(logf, "=== tier %s: %s\n", t.Name, strings.Join(t.Cmd, " "))
-		r := tiers.Run(t, stdout, logf)
+		var r tiers.Result
+		if t.Name == portsTier {
+			r = portsResult(env, clock)
+		} else {
+			r = tiers.Run(t, stdout, logf)
+		}
 		results = append(results, r)
 		clock.Phase("tier %s: %d passed, %d failed, %d skipped in %s", t.Name, r.Passed, r.Failed, r.Skipped, phase.Format(r.Elapsed))
 		if r.Err != nil {
@@ -188,4 +201,36 @@ func distTier(env *Env) (tiers.Tier, error) {
 	}
 	t.Cmd = append(t.Cmd, keep...)
 	return t, nil
+}
+
+// portsResult runs the ports tier: unilock ports with its defaults, counted
+// like a test tier (a port that does not compile counts as a failed test).
+func portsResult(env *Env, clock *phase.Clock) tiers.Result {
+	start := time.Now()
+	o, fs := portsFlags("ports", "", "")
+	fs.Parse(nil)
+	res := tiers.Result{Tier: portsTier}
+	m, err := portsMatrix(env, clock, env.Goroot, "fork", o)
+	res.Elapsed = time.Since(start)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	fmt.Fprintln(stdout)
+	m.Print(stdout)
+	res.Passed, res.Failed, res.Skipped = m.Counts()
+	for _, r := range m.Rows {
+		if !r.Compile.OK {
+			res.Failures = append(res.Failures, r.Port+": compile")
+		}
+		if r.Run != nil {
+			for _, f := range r.Run.Failures {
+				res.Failures = append(res.Failures, r.Port+": "+f)
+			}
+			if r.Run.Error != "" && r.Run.Failed == 0 {
+				res.Failures = append(res.Failures, r.Port+": "+firstLine(r.Run.Error))
+			}
+		}
+	}
+	return res
 }

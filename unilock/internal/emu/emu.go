@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -65,6 +66,10 @@ type Runner struct {
 	Missing []string
 	// Fix holds the shell commands that install what is missing.
 	Fix []string
+	// Foreign is set when a fix adds a foreign dpkg architecture (i386 for
+	// wine32): Install runs those fixes last, so that a broken foreign
+	// package index cannot stop the other installs.
+	Foreign bool
 	// Setup prepares the runner before its first use (Wine's prefix and
 	// ProcessPrng shim); nil when there is nothing to do.
 	Setup func() error
@@ -208,7 +213,8 @@ func wine(h Host, goarch string) Runner {
 	}
 	if goarch == "386" && !h.Exists(wine32Loader) {
 		r.Missing = append(r.Missing, "wine32")
-		r.Fix = append(r.Fix, "dpkg --add-architecture i386", aptUpdate, "apt-get install -y wine32:i386")
+		r.Fix = append(r.Fix, "dpkg --add-architecture i386 && apt-get update && apt-get install -y wine32:i386")
+		r.Foreign = true
 	}
 	cc := mingw[goarch]
 	if h.LookPath(cc) == "" {
@@ -251,6 +257,16 @@ func WriteWrapper(dir, goos, goarch string, r Runner) error {
 func Install(rs []Runner, run func(cmd string) error, root bool) (notRun []string, err error) {
 	seen := map[string]bool{}
 	var failed []string
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b Runner) int {
+		switch {
+		case a.Foreign == b.Foreign:
+			return 0
+		case b.Foreign:
+			return -1
+		}
+		return 1
+	})
 	for _, r := range rs {
 		for _, c := range r.Fix {
 			if seen[c] {

@@ -57,7 +57,7 @@ func TestFor(t *testing.T) {
 		{"no wazero", bare, "wasip1/wasm", "wazero", false, []string{"GOBIN=/s/tools/bin go install github.com/tetratelabs/wazero/cmd/wazero@" + WazeroVersion}, ""},
 		{"wine", all, "windows/amd64", "wine", true, nil, "WINEDLLOVERRIDES=bcryptprimitives=n"},
 		{"wine 386", all, "windows/386", "wine", true, nil, "WINEPREFIX=/s/wine"},
-		{"no wine32", fakeHost([]string{"wine", "i686-w64-mingw32-gcc"}), "windows/386", "wine", false, []string{"dpkg --add-architecture i386", "apt-get install -y wine32:i386"}, ""},
+		{"no wine32", fakeHost([]string{"wine", "i686-w64-mingw32-gcc"}), "windows/386", "wine", false, []string{"dpkg --add-architecture i386 && apt-get update && apt-get install -y wine32:i386"}, ""},
 		{"no mingw", fakeHost([]string{"wine"}), "windows/amd64", "wine", false, []string{"apt-get install -y gcc-mingw-w64-x86-64"}, ""},
 		{"no way", all, "darwin/arm64", "", false, nil, ""},
 		{"plan9", fakeHost(nil), "plan9/amd64", "", false, nil, ""},
@@ -85,7 +85,10 @@ func TestFor(t *testing.T) {
 }
 
 func TestInstall(t *testing.T) {
+	// The foreign architecture comes last, though its runner comes first.
+	const i386 = "dpkg --add-architecture i386 && apt-get update && apt-get install -y wine32:i386"
 	rs := []Runner{
+		{How: "wine", Foreign: true, Missing: []string{"wine32"}, Fix: []string{"dpkg --add-architecture i386 && apt-get update && apt-get install -y wine32:i386"}},
 		{How: "a", Missing: []string{"x"}, Fix: []string{"apt-get update", "apt-get install -y x", "go install example.com/y@v1"}},
 		{How: "b", Missing: []string{"z"}, Fix: []string{"apt-get update", "apt-get install -y z"}},
 	}
@@ -97,10 +100,10 @@ func TestInstall(t *testing.T) {
 		notRun  []string
 		wantErr bool
 	}{
-		{"root", true, "", []string{"apt-get update", "apt-get install -y x", "go install example.com/y@v1", "apt-get install -y z"}, nil, false},
-		{"user", false, "", []string{"go install example.com/y@v1"}, []string{"apt-get update", "apt-get install -y x", "apt-get install -y z"}, false},
+		{"root", true, "", []string{"apt-get update", "apt-get install -y x", "go install example.com/y@v1", "apt-get install -y z", i386}, nil, false},
+		{"user", false, "", []string{"go install example.com/y@v1"}, []string{"apt-get update", "apt-get install -y x", "apt-get install -y z", i386}, false},
 		{"a failure does not stop the rest", true, "apt-get update",
-			[]string{"apt-get update", "apt-get install -y x", "go install example.com/y@v1", "apt-get install -y z"}, nil, true},
+			[]string{"apt-get update", "apt-get install -y x", "go install example.com/y@v1", "apt-get install -y z", i386}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
