@@ -8,6 +8,8 @@
 //	unilock test [-all] [tiers]   run the test tiers (./run.bash)
 //	unilock ports [flags]         the port matrix: compile everywhere, run where possible
 //	unilock emulators [-install]  what executes each port here, and what is missing
+//	unilock check-series          each patch alone on every port; commit message lint
+//	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
 //	unilock status                base, series, build and unextracted work
 //	unilock extract               write goroot/'s commits back to patches/
 //	unilock materialise [--force] make goroot/ without building it
@@ -46,6 +48,8 @@ func init() {
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
 		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
+		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
+		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
 		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
 		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},
 		{"materialise", "[--force]", "make goroot/ from the base and patches/ without building", runMaterialise},

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"unilock/internal/emu"
@@ -153,7 +152,7 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	c := &ports.Checker{Goroot: gr, Wrappers: wrappers, RunRegexp: o.run, Short: o.short, Experiment: o.experiment, Timeout: o.timeout}
 	m := &ports.Matrix{
 		Toolchain: version, Goroot: gr, Host: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
-		RunRegexp: o.run, Started: start, Rows: make([]ports.Row, len(sel)),
+		RunRegexp: o.run, Started: start,
 	}
 	if o.experiment != "" {
 		m.Toolchain += " GOEXPERIMENT=" + o.experiment
@@ -163,45 +162,11 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	}
 
 	clock.Phase("%s: compile %d ports with %s, %d at a time (logs %s)", label, len(sel), version, o.jobs, rel(env, logDir))
-	var mu sync.Mutex
-	done := 0
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var ferr error
-	for range max(o.jobs, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				p := sel[i]
-				logf, err := openLog(p)
-				if err != nil {
-					mu.Lock()
-					ferr = err
-					mu.Unlock()
-					continue
-				}
-				backend, comp := c.Compile(p, logf)
-				logf.Close()
-				mu.Lock()
-				m.Rows[i] = ports.Row{Port: p.String(), FirstClass: p.FirstClass, Backend: backend, Compile: comp}
-				done++
-				verdict := "ok"
-				if !comp.OK {
-					verdict = "FAIL: " + firstLine(comp.Error)
-				}
-				clock.Phase("%s: compiled %2d/%d %-16s %-15s %s (%.1fs)", label, done, len(sel), p, backend, verdict, comp.Seconds)
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range sel {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if ferr != nil {
-		return nil, ferr
+	m.Rows, err = c.CompileAll(sel, o.jobs, logDir, func(n int, p ports.Port, r ports.Row) {
+		clock.Phase("%s: compiled %2d/%d %-16s %-15s %s (%.1fs)", label, n, len(sel), p, r.Backend, compileVerdict(r.Compile), r.Compile.Seconds)
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	var runnable []int
@@ -254,6 +219,13 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 		return nil, err
 	}
 	return m, nil
+}
+
+func compileVerdict(c ports.Compile) string {
+	if c.OK {
+		return "ok"
+	}
+	return "FAIL: " + firstLine(c.Error)
 }
 
 func firstLine(s string) string {

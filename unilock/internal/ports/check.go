@@ -1,12 +1,14 @@
 package ports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"unilock/internal/tiers"
@@ -24,7 +26,15 @@ type Checker struct {
 	// Experiment is GOEXPERIMENT for every build and test ("" for none).
 	Experiment string
 	Timeout    time.Duration
+	// Light compiles and vets runtime alone: no sync, no test binaries.
+	Light bool
+	// SetGOROOT sets GOROOT to Goroot for every go command, for a source
+	// tree that borrows another tree's bin/ and pkg/ (check-series).
+	SetGOROOT bool
 }
+
+// WhatLight is Compile.What for a Light check.
+const WhatLight = "runtime, vet"
 
 // externalOnly is how the go command refuses a port whose binaries it can
 // link only with the platform's C toolchain (ios: Xcode), see
@@ -38,9 +48,13 @@ func (c *Checker) env(p Port, cgo bool) []string {
 	if cgo {
 		cgoEnabled = "1"
 	}
+	goroot := ""
+	if c.SetGOROOT {
+		goroot = c.Goroot
+	}
 	return []string{
 		"GOOS=" + p.GOOS, "GOARCH=" + p.GOARCH, "CGO_ENABLED=" + cgoEnabled,
-		"GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOEXPERIMENT=" + c.Experiment,
+		"GOROOT=" + goroot, "GOFLAGS=", "GOTOOLCHAIN=local", "GOEXPERIMENT=" + c.Experiment,
 		"PATH=" + c.Wrappers + string(os.PathListSeparator) + filepath.Join(c.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 	}
 }
@@ -71,6 +85,16 @@ func (c *Checker) Compile(p Port, log io.Writer) (backend string, res Compile) {
 		return fail("list runtime", out, err)
 	}
 	backend = Backend(strings.Fields(out))
+	if c.Light {
+		if out, err := c.goCmd(p, false, log, "build", "runtime"); err != nil {
+			return fail("build runtime", out, err)
+		}
+		if out, err := c.goCmd(p, false, log, "vet", "runtime"); err != nil && !strings.Contains(out, externalOnly) {
+			return fail("vet runtime", out, err)
+		}
+		res.OK, res.What = true, WhatLight
+		return backend, res
+	}
 	if out, err := c.goCmd(p, false, log, "vet", "runtime", "sync"); err != nil {
 		if !strings.Contains(out, externalOnly) {
 			return fail("vet runtime sync", out, err)
@@ -135,4 +159,45 @@ func firstLines(s string, n int) string {
 		lines = append(lines[:n], fmt.Sprintf("... (%d more lines in the log)", len(lines)-n))
 	}
 	return strings.Join(lines, "")
+}
+
+// CompileAll compiles ps, jobs at a time, logging each port to
+// logDir/GOOS-GOARCH.log, and calls done (never concurrently) as each
+// finishes. Rows come back in the order of ps.
+func (c *Checker) CompileAll(ps []Port, jobs int, logDir string, done func(n int, p Port, r Row)) ([]Row, error) {
+	rows := make([]Row, len(ps))
+	var mu sync.Mutex
+	var firstErr error
+	n := 0
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(jobs, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				p := ps[i]
+				logf, err := os.OpenFile(filepath.Join(logDir, p.GOOS+"-"+p.GOARCH+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					continue
+				}
+				backend, comp := c.Compile(p, logf)
+				logf.Close()
+				mu.Lock()
+				rows[i] = Row{Port: p.String(), FirstClass: p.FirstClass, Backend: backend, Compile: comp}
+				n++
+				done(n, p, rows[i])
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range ps {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return rows, firstErr
 }

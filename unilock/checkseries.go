@@ -1,0 +1,247 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"unilock/internal/change"
+	"unilock/internal/fork"
+	"unilock/internal/git"
+	"unilock/internal/goroot"
+	"unilock/internal/phase"
+	"unilock/internal/ports"
+	"unilock/internal/series"
+)
+
+// seriesCommit is one patch of the series as a commit in goroot/.
+type seriesCommit struct {
+	Hash    string
+	Subject string
+	Message string
+	File    string // its file in patches/
+}
+
+// currentSeries returns goroot/'s state and the series' commits, refusing a
+// tree that does not hold exactly patches/ (it would check something else).
+func currentSeries(env *Env) (goroot.Tree, *goroot.State, []seriesCommit, error) {
+	t := goroot.Tree{Dir: env.Goroot}
+	if !t.Exists() {
+		return t, nil, nil, fmt.Errorf("goroot/ does not exist: run ./make.bash first")
+	}
+	st, err := t.LoadState()
+	if err != nil {
+		return t, nil, nil, err
+	}
+	id, err := fork.Load(env.Root)
+	if err != nil {
+		return t, nil, nil, err
+	}
+	ps, err := series.Load(env.Patches)
+	if err != nil {
+		return t, nil, nil, err
+	}
+	w, err := t.LocalWork(st)
+	if err != nil {
+		return t, nil, nil, err
+	}
+	if !w.Empty() {
+		return t, nil, nil, fmt.Errorf("goroot/ holds work that is not in patches/:\n%s\nsave it first: unilock extract", w)
+	}
+	if st.Inputs != goroot.Inputs(id, ps) {
+		return t, nil, nil, fmt.Errorf("goroot/ was made from another patches/, VERSION or upstream.pin: remake it with ./make.bash")
+	}
+	r := t.Repo()
+	hashes, err := r.Lines("rev-list", "--reverse", st.Base+"..HEAD")
+	if err != nil {
+		return t, nil, nil, err
+	}
+	var cs []seriesCommit
+	for _, h := range hashes {
+		msg, err := r.Run("log", "-1", "--format=%B", h)
+		if err != nil {
+			return t, nil, nil, err
+		}
+		if strings.Contains(msg, goroot.ForkTrailer) {
+			continue
+		}
+		subject, _, _ := strings.Cut(msg, "\n")
+		cs = append(cs, seriesCommit{Hash: h, Subject: subject, Message: msg})
+	}
+	if len(cs) != len(ps) {
+		return t, nil, nil, fmt.Errorf("goroot/ holds %d patches, patches/ %d: remake it with ./make.bash", len(cs), len(ps))
+	}
+	for i := range cs {
+		cs[i].File = ps[i].Name
+	}
+	return t, st, cs, nil
+}
+
+func runCheckSeries(env *Env, args []string) error {
+	fs := newFlags("check-series", "[-ports LIST] [-lint]", `Check that each patch of the series stands on its own, as a CL in a Gerrit relation chain
+must: for each patch in order, check goroot/ out at that patch (the patches before it
+applied, none after) and compile and vet runtime for every port in go tool dist list.
+Lint each commit message against Go's conventions (go.dev/wiki/CommitMessage).`)
+	patterns := fs.String("ports", "all", "ports to compile for each patch (patterns as in unilock ports)")
+	lintOnly := fs.Bool("lint", false, "only lint the commit messages")
+	jobs := fs.Int("j", 2, "ports compiled at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	clock := phase.New(stdout)
+	t, _, cs, err := currentSeries(env)
+	if err != nil {
+		return err
+	}
+	problems := 0
+	lint := make([][]change.Problem, len(cs))
+	for i, c := range cs {
+		lint[i] = change.Lint(c.Message)
+		for _, p := range lint[i] {
+			fmt.Fprintf(stdout, "%s: %s\n", c.File, p)
+		}
+		problems += len(lint[i])
+		if change.ID(c.Message) == "" {
+			fmt.Fprintf(stdout, "%s: note: no Change-Id stored; unilock export derives one (store it with: unilock export -store)\n", c.File)
+		}
+	}
+	clock.Phase("lint: %d commit messages, %d problems", len(cs), problems)
+	if *lintOnly {
+		if problems > 0 {
+			return fmt.Errorf("%d problems in the commit messages: edit them in goroot/ (git -C goroot rebase -i), then: unilock extract", problems)
+		}
+		return nil
+	}
+	if err := checkBuilt(env); err != nil {
+		return err
+	}
+
+	out, err := runOutput("", nil, filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json")
+	if err != nil {
+		return err
+	}
+	all, err := ports.Parse([]byte(out))
+	if err != nil {
+		return err
+	}
+	sel, err := ports.Select(all, *patterns)
+	if err != nil {
+		return err
+	}
+	wt, cleanup, err := seriesWorktree(t)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logDir := filepath.Join(env.State, "log", "check-series-"+time.Now().UTC().Format("20060102-150405"))
+	type result struct {
+		ok, failed int
+		fails      []string
+	}
+	results := make([]result, len(cs))
+	for i, c := range cs {
+		if _, err := (git.Repo{Dir: wt}).Run("checkout", "-q", "--detach", c.Hash); err != nil {
+			return err
+		}
+		dir := filepath.Join(logDir, fmt.Sprintf("%04d", i+1))
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+		clock.Phase("patch %d/%d %s: compile and vet runtime for %d ports", i+1, len(cs), c.Subject, len(sel))
+		ck := &ports.Checker{Goroot: wt, SetGOROOT: true, Light: true, Wrappers: filepath.Join(env.State, "exec", "none")}
+		rows, err := ck.CompileAll(sel, *jobs, dir, func(int, ports.Port, ports.Row) {})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Compile.OK {
+				results[i].ok++
+				continue
+			}
+			results[i].failed++
+			results[i].fails = append(results[i].fails, r.Port)
+			fmt.Fprintf(stdout, "  FAIL %s: %s\n", r.Port, indentLines(r.Compile.Error, "    "))
+		}
+		clock.Phase("patch %d/%d: %d of %d ports compile", i+1, len(cs), results[i].ok, len(sel))
+	}
+
+	fmt.Fprintf(stdout, "\n%-4s  %-62s  %-8s  %s\n", "", "patch", "lint", "runtime + vet")
+	failed := problems
+	for i, c := range cs {
+		l := "ok"
+		if n := len(lint[i]); n > 0 {
+			l = plural(n, "problem")
+		}
+		comp := fmt.Sprintf("%d/%d ports", results[i].ok, len(sel))
+		if results[i].failed > 0 {
+			comp += " FAIL: " + strings.Join(results[i].fails, " ")
+			failed++
+		}
+		fmt.Fprintf(stdout, "%04d  %-62s  %-8s  %s\n", i+1, trunc(c.Subject, 62), l, comp)
+	}
+	fmt.Fprintf(stdout, "\nlogs: %s (host %s/%s)\n", rel(env, logDir), runtime.GOOS, runtime.GOARCH)
+	if failed > 0 {
+		return fmt.Errorf("the series does not stand patch by patch (see above)")
+	}
+	return nil
+}
+
+// seriesWorktree makes a scratch worktree of goroot/ that borrows goroot/'s
+// built bin/ and pkg/ and the files cmd/dist generated, so that go commands
+// run in it with GOROOT set to it compile its sources with goroot/'s tools.
+func seriesWorktree(t goroot.Tree) (string, func(), error) {
+	tmp, err := os.MkdirTemp("", "unilock-series-")
+	if err != nil {
+		return "", nil, err
+	}
+	wt := filepath.Join(tmp, "goroot")
+	r := t.Repo()
+	cleanup := func() {
+		r.Run("worktree", "remove", "--force", wt)
+		os.RemoveAll(tmp)
+		r.Run("worktree", "prune")
+	}
+	if _, err := r.Run("worktree", "add", "-q", "--detach", wt, "HEAD"); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	for _, d := range []string{"bin", "pkg"} {
+		if err := os.Symlink(filepath.Join(t.Dir, d), filepath.Join(wt, d)); err != nil {
+			cleanup()
+			return "", nil, err
+		}
+	}
+	exclude, err := os.ReadFile(filepath.Join(t.Dir, ".git", "info", "exclude"))
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	for _, l := range strings.Split(string(exclude), "\n") {
+		if strings.HasPrefix(l, "/src/") && strings.HasSuffix(l, ".go") {
+			data, err := os.ReadFile(filepath.Join(t.Dir, l))
+			if err != nil {
+				cleanup()
+				return "", nil, fmt.Errorf("goroot/ lacks the generated %s: build it with ./make.bash", l)
+			}
+			if err := os.WriteFile(filepath.Join(wt, l), data, 0o666); err != nil {
+				cleanup()
+				return "", nil, err
+			}
+		}
+	}
+	return wt, cleanup, nil
+}
+
+func indentLines(s, prefix string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n"+prefix)
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
