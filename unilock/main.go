@@ -10,6 +10,7 @@
 //	unilock emulators [-install]  what executes each port here, and what is missing
 //	unilock check-series          each patch alone on every port; commit message lint
 //	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
+//	unilock rebase goX.Y.Z        move the series to another upstream release
 //	unilock status                base, series, build and unextracted work
 //	unilock extract               write goroot/'s commits back to patches/
 //	unilock materialise [--force] make goroot/ without building it
@@ -50,6 +51,7 @@ func init() {
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
 		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
+		{"rebase", "goX.Y.Z", "move the fork to another upstream release (3-way re-apply, verify, repin)", runRebase},
 		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
 		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},
 		{"materialise", "[--force]", "make goroot/ from the base and patches/ without building", runMaterialise},

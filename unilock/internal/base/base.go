@@ -224,6 +224,9 @@ func (r *Resolver) fromHost(dir string) (*Base, error) {
 	if v := releaseOf(dir); v != r.Release {
 		return nil, fmt.Errorf("%s is %s, the pin wants %s", dir, orNone(v), r.Release)
 	}
+	if r.TreeHash == NoTree {
+		return nil, fmt.Errorf("upstream.pin pins no full tree of %s, only the toolchain module's files", r.Release)
+	}
 	files, err := Scan(dir, false)
 	if err != nil {
 		return nil, err
@@ -243,6 +246,55 @@ func orNone(v string) string {
 		return "no Go release (no VERSION file)"
 	}
 	return v
+}
+
+// NoTree is the tree hash of a pin made from the golang.org/toolchain
+// module, which carries no full tree: only the module qualifies as the base.
+const NoTree = "none"
+
+// Unpinned finds a base for a release nothing pins yet, for a rebase: the
+// host Go when it is exactly that release (trusted as installed, as unilock
+// pin trusts it), otherwise the golang.org/toolchain module, verified by the
+// checksum database. It returns the base and the hashes to pin; tree is
+// NoTree for the module.
+func Unpinned(release string, moduleOnly bool, download func(path, version string) (string, error), log io.Writer) (b *Base, tree, src string, err error) {
+	if !moduleOnly {
+		if dir, err := HostGOROOT(); err == nil && releaseOf(dir) == release {
+			files, err := Scan(dir, false)
+			if err != nil {
+				return nil, "", "", err
+			}
+			if tree, err = TreeHash(files); err != nil {
+				return nil, "", "", err
+			}
+			if src, err = SrcHash(files); err != nil {
+				return nil, "", "", err
+			}
+			return &Base{Release: release, Dir: dir, Source: "host Go at " + dir, Partial: Partial(files), Files: files, Hash: tree}, tree, src, nil
+		} else if err == nil {
+			fmt.Fprintf(log, "base: the host Go at %s is %s, not %s\n", dir, orNone(releaseOf(dir)), release)
+		}
+	}
+	if download == nil {
+		download = Download
+	}
+	vers := ModuleVersion(release)
+	fmt.Fprintf(log, "base: fetching %s@%s (checked by the checksum database)\n", ModulePath, vers)
+	dir, err := download(ModulePath, vers)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("no verified base for %s: %v", release, err)
+	}
+	if v := releaseOf(dir); v != release {
+		return nil, "", "", fmt.Errorf("%s@%s has VERSION %q, want %s", ModulePath, vers, v, release)
+	}
+	files, err := Scan(dir, true)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if src, err = SrcHash(files); err != nil {
+		return nil, "", "", err
+	}
+	return &Base{Release: release, Dir: dir, Source: ModulePath + "@" + vers, Partial: Partial(files), Files: files, Hash: src}, NoTree, src, nil
 }
 
 // releaseOf returns the first line of dir/VERSION, or "".

@@ -104,8 +104,8 @@ func ParsePin(data []byte) (release, tree, src string, err error) {
 	switch {
 	case release == "":
 		err = errors.New("no release line")
-	case !strings.HasPrefix(tree, "h1:"):
-		err = errors.New("no tree h1: hash")
+	case !strings.HasPrefix(tree, "h1:") && tree != "none":
+		err = errors.New("no tree h1: hash (or \"none\", for a base pinned from the toolchain module)")
 	case !strings.HasPrefix(src, "h1:"):
 		err = errors.New("no src h1: hash")
 	}
@@ -119,7 +119,8 @@ func ParsePin(data []byte) (release, tree, src string, err error) {
 func FormatPin(release, tree, src string) []byte {
 	return fmt.Appendf(nil, `# The upstream Go release this fork is built on, and the content hashes
 # every base must match before anything is built on it (see unilock/README.md).
-# Written by "unilock pin"; do not edit by hand.
+# "tree none": pinned from the golang.org/toolchain module, which carries
+# no full tree. Written by "unilock pin" or "unilock rebase"; do not edit.
 release %s
 tree %s
 src %s

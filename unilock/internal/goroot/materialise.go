@@ -169,32 +169,33 @@ var buildOutput = []string{
 	"/test/pass.out", "/test/run.out", "/test/times.out",
 }
 
-// build makes a new tree at dir.
-func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*State, error) {
+// commitBase makes dir a git repository whose one commit is the base b,
+// tagged with its release. Build output and the files cmd/dist generates
+// are excluded. It returns the commit and the release date used for it.
+func commitBase(dir string, b *base.Base) (r git.Repo, commit, when string, err error) {
 	generated, err := b.Import(dir)
 	if err != nil {
-		return nil, fmt.Errorf("copying the base into %s: %v", dir, err)
+		return r, "", "", fmt.Errorf("copying the base into %s: %v", dir, err)
 	}
-	r := git.Repo{Dir: dir}
+	r = git.Repo{Dir: dir}
 	if _, err := r.Run("init", "-q", "-b", "main"); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
-	// Build output and the files cmd/dist writes are not part of the tree.
 	exclude := append([]string(nil), buildOutput...)
 	for _, g := range generated {
 		exclude = append(exclude, "/"+g)
 	}
 	sort.Strings(exclude[len(buildOutput):])
 	if err := os.WriteFile(filepath.Join(dir, ".git", "info", "exclude"), []byte("# written by unilock: build output and files cmd/dist generates\n"+strings.Join(exclude, "\n")+"\n"), 0o666); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
 	if _, err := r.Run("config", "gc.auto", "0"); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
 	if _, err := r.Run("add", "-A"); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
-	when := base.ReleaseTime(b.Dir)
+	when = base.ReleaseTime(b.Dir)
 	if when == "" {
 		when = "2009-11-10T23:00:00Z"
 	}
@@ -204,12 +205,18 @@ func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*S
 	}
 	msg := fmt.Sprintf("%s\n\nUpstream base from %s, verified %s.\n", b.Release, b.Source, b.Hash)
 	if _, err := (git.Repo{Dir: dir, Env: baseEnv}).RunInput([]byte(msg), "commit", "-q", "--no-verify", "-F", "-"); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
 	if _, err := r.Run("tag", b.Release); err != nil {
-		return nil, err
+		return r, "", "", err
 	}
-	baseCommit, err := r.Line("rev-parse", "HEAD")
+	commit, err = r.Line("rev-parse", "HEAD")
+	return r, commit, when, err
+}
+
+// build makes a new tree at dir.
+func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*State, error) {
+	r, baseCommit, when, err := commitBase(dir, b)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +237,7 @@ func build(dir string, b *base.Base, req Request, logf func(string, ...any)) (*S
 		"GIT_AUTHOR_NAME=" + git.CommitterName, "GIT_AUTHOR_EMAIL=" + git.CommitterEmail,
 		"GIT_AUTHOR_DATE=" + when, "GIT_COMMITTER_DATE=" + when,
 	}
-	msg = fmt.Sprintf("unilock: build as %s with GOTOOLCHAIN=local\n\nWritten by unilock materialise; not part of the series, never extracted.\n\n%s\n", req.Identity.Version, ForkTrailer)
+	msg := fmt.Sprintf("unilock: build as %s with GOTOOLCHAIN=local\n\nWritten by unilock materialise; not part of the series, never extracted.\n\n%s\n", req.Identity.Version, ForkTrailer)
 	if _, err := (git.Repo{Dir: dir, Env: forkEnv}).RunInput([]byte(msg), "commit", "-q", "--no-verify", "-a", "-F", "-"); err != nil {
 		return nil, err
 	}
