@@ -60,10 +60,10 @@ fail with the fork and pass upstream.`)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (ports go in -ports: -ports %s)", fs.Args(), strings.Join(fs.Args(), ","))
 	}
-	if err := checkBuilt(env); err != nil {
+	clock := phase.New(stdout)
+	if err := checkToolchain(env, clock); err != nil {
 		return err
 	}
-	clock := phase.New(stdout)
 	m, err := portsMatrix(env, clock, env.Goroot, "fork", o)
 	if err != nil {
 		return err
@@ -262,10 +262,10 @@ func runEmulators(env *Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := checkBuilt(env); err != nil {
+	clock := phase.New(stdout)
+	if err := checkToolchain(env, clock); err != nil {
 		return err
 	}
-	clock := phase.New(stdout)
 	out, err := exec.Command(filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json").Output()
 	if err != nil {
 		return fmt.Errorf("go tool dist list: %v (run ./make.bash)", err)
@@ -309,5 +309,21 @@ func runEmulators(env *Env, args []string) error {
 	if _, missing = list(); missing > 0 {
 		return fmt.Errorf("%d ports still cannot execute (see above)", missing)
 	}
+	return nil
+}
+
+// checkToolchain is checkBuilt for commands that compile runtime and sync
+// from goroot/'s sources with its toolchain: a runtime edit made since the
+// build is what they should check, so it only needs goroot/bin/go to run,
+// and says when the sources moved on since the build.
+func checkToolchain(env *Env, clock *phase.Clock) error {
+	if err := checkBuilt(env); err == nil {
+		return nil
+	}
+	v, err := goVersion(env.Goroot)
+	if err != nil {
+		return fmt.Errorf("goroot/bin/go does not run (%v): run ./make.bash", err)
+	}
+	clock.Phase("goroot/ changed since %s was built: its commands stay, runtime and sync are compiled from the sources as they are now (./make.bash rebuilds all)", v)
 	return nil
 }
