@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,6 +72,7 @@ func Run(t Tier, w, log io.Writer) Result {
 	}
 	outputs := map[string][]string{} // package/test -> output lines
 	pkgFailed := map[string]bool{}
+	var running []string // tests started and not yet ended, in start order
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -81,7 +83,12 @@ func Run(t Tier, w, log io.Writer) Result {
 			continue
 		}
 		key := e.Package + "." + e.Test
+		if e.Test != "" && (e.Action == "pass" || e.Action == "skip" || e.Action == "fail") {
+			running = slices.DeleteFunc(running, func(k string) bool { return k == key })
+		}
 		switch e.Action {
+		case "run":
+			running = append(running, key)
 		case "output":
 			fmt.Fprint(log, e.Output)
 			if len(outputs[key]) < 200 {
@@ -113,6 +120,21 @@ func Run(t Tier, w, log io.Writer) Result {
 	}
 	werr := cmd.Wait()
 	res.Elapsed = time.Since(start)
+	// A test binary that dies (a fatal error, a crash in the runtime) ends
+	// no test: the tests it was running are the failing ones.
+	for _, key := range running {
+		pkg, _, _ := strings.Cut(key, ".")
+		if !pkgFailed[pkg] {
+			continue
+		}
+		res.Failed++
+		res.Failures = append(res.Failures, key+" (did not finish: the test binary died)")
+		out := outputs[key]
+		if len(out) > 40 {
+			out = append(out[:40], "...\n")
+		}
+		fmt.Fprintf(w, "--- FAIL %s (did not finish: the test binary died)\n%s", key, strings.Join(out, ""))
+	}
 	if werr != nil && res.Failed == 0 {
 		var pkgs []string
 		for p := range pkgFailed {
