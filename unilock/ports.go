@@ -77,6 +77,9 @@ fail with the fork and pass upstream.`)
 		if err != nil {
 			return err
 		}
+		if err := bm.Write(filepath.Join(env.State, "ports", "upstream.json")); err != nil {
+			return err
+		}
 		m.Compare(bm)
 	}
 	if *jsonPath == "" {
@@ -98,7 +101,7 @@ fail with the fork and pass upstream.`)
 }
 
 // portsMatrix runs the checks of o with the toolchain at gr, labelled
-// "fork" or "upstream", and writes the matrix to .unilock/ports/LABEL.json.
+// "fork" or "upstream".
 func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (*ports.Matrix, error) {
 	start := time.Now()
 	gobin := filepath.Join(gr, "bin", "go")
@@ -215,9 +218,6 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 		clock.Phase("%s: %-16s %s: %d passed, %d failed, %d skipped (%.1fs)", label, p, verdict, run.Passed, run.Failed, run.Skipped, run.Seconds)
 	}
 	m.Seconds = time.Since(start).Seconds()
-	if err := m.Write(filepath.Join(env.State, "ports", label+".json")); err != nil {
-		return nil, err
-	}
 	return m, nil
 }
 
