@@ -8,6 +8,7 @@
 //	unilock test [-all] [tiers]   run the test tiers (./run.bash)
 //	unilock ports [flags]         the port matrix: compile everywhere, run where possible
 //	unilock emulators [-install]  what executes each port here, and what is missing
+//	unilock bench [flags]         upstream vs the fork: benchstat table, raw results, plot
 //	unilock check-series          each patch alone on every port; commit message lint
 //	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
 //	unilock rebase goX.Y.Z        move the series to another upstream release
@@ -49,6 +50,7 @@ func init() {
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
 		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
+		{"bench", "[flags]", "benchmark upstream against the fork: interleaved, benchstat, plot, syscall counts", runBench},
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
 		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
 		{"rebase", "goX.Y.Z", "move the fork to another upstream release (3-way re-apply, verify, repin)", runRebase},

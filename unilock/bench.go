@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"unilock/internal/bench"
+	"unilock/internal/phase"
+)
+
+func runBench(env *Env, args []string) error {
+	var suites []string
+	for _, s := range bench.Suites {
+		suites = append(suites, fmt.Sprintf("  %-6s %s", s.Name, s.Doc))
+	}
+	fs := newFlags("bench", "[flags]", `Benchmark upstream against the fork: compile each side's test binaries once, run them
+interleaved round by round (old, new; then new, old), and compare with benchstat
+(golang.org/x/perf): medians, 95% confidence intervals, p-values, geomean. Writes the raw
+results (benchfmt), the table, a plot (SVG) and, with -counters, system calls per op
+counted by strace, into -out.
+
+"old" is upstream built the same way as the fork (.unilock/upstream/, built once from
+goroot/'s base commit); "new" is goroot/. Suites:
+`+strings.Join(suites, "\n"))
+	suiteName := fs.String("suite", "lock", "the benchmarks to run")
+	count := fs.Int("count", 10, "rounds: samples per benchmark and side")
+	cpu := fs.String("cpu", "1,2,4,8,16", "GOMAXPROCS values, as go test -cpu")
+	benchtime := fs.String("benchtime", "0.2s", "as go test -benchtime, per benchmark per round")
+	oldRoot := fs.String("old", "", "the old toolchain's GOROOT (default: upstream, built by the tool)")
+	newRoot := fs.String("new", "", "the new toolchain's GOROOT (default: goroot/)")
+	out := fs.String("out", "", "output directory (default .unilock/bench/TIMESTAMP)")
+	alpha := fs.Float64("alpha", 0, "significance level per row; 0: 0.05 divided by the number of rows (Bonferroni), so that identical toolchains show ~ on every row")
+	counters := fs.Bool("counters", false, "also count system calls per op with strace (at the largest -cpu)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	suite, err := bench.FindSuite(*suiteName)
+	if err != nil {
+		return err
+	}
+	if *count < 2 {
+		return fmt.Errorf("-count %d: statistics need at least 2 rounds (benchstat asks for 10 or more)", *count)
+	}
+	clock := phase.New(stdout)
+	if *newRoot == "" {
+		if err := checkBuilt(env); err != nil {
+			return err
+		}
+		*newRoot = env.Goroot
+	}
+	if *oldRoot == "" {
+		if *oldRoot, err = upstreamToolchain(env, clock); err != nil {
+			return err
+		}
+	}
+	if *out == "" {
+		*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(*out, 0o777); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(*out, "bench.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+
+	sides := []*bench.Side{{Label: "old", Goroot: *oldRoot}, {Label: "new", Goroot: *newRoot}}
+	for _, s := range sides {
+		if s.Version, err = goVersion(s.Goroot); err != nil {
+			return fmt.Errorf("%s/bin/go does not run: %v", s.Goroot, err)
+		}
+		clock.Phase("%s: %s (%s): compile the test binaries of %s", s.Label, s.Version, s.Goroot, pkgList(suite))
+		if err := s.Compile(suite, *out, logf); err != nil {
+			return err
+		}
+	}
+	same := sameBinaries(sides[0], sides[1])
+	if same {
+		clock.Phase("old and new test binaries are identical: an A/A run, every row should be ~")
+	}
+	plan := bench.Plan{Suite: suite, Count: *count, CPU: *cpu, Benchtime: *benchtime}
+	oldPath, newPath := filepath.Join(*out, "old.txt"), filepath.Join(*out, "new.txt")
+	oldF, err := os.Create(oldPath)
+	if err != nil {
+		return err
+	}
+	newF, err := os.Create(newPath)
+	if err != nil {
+		return err
+	}
+	for _, f := range []*os.File{oldF, newF} {
+		side := sides[0]
+		if f == newF {
+			side = sides[1]
+		}
+		fmt.Fprintf(f, "toolchain: %s\n", side.Version)
+	}
+	clock.Phase("run %d rounds of suite %s, -cpu %s, -benchtime %s, old and new interleaved", *count, suite.Name, *cpu, *benchtime)
+	err = bench.Run(plan, sides[0], sides[1], oldF, newF, logf, func(round, rounds int, side, pkg string, elapsed, left time.Duration) {
+		est := "estimating"
+		if left > 0 {
+			est = "about " + phase.Format(left) + " left"
+		}
+		clock.Phase("round %d/%d: %s %s (%s)", round, rounds, side, pkg, est)
+	})
+	oldF.Close()
+	newF.Close()
+	if err != nil {
+		return err
+	}
+
+	// Statistics.
+	oldS, err := readSamples(oldPath)
+	if err != nil {
+		return err
+	}
+	newS, err := readSamples(newPath)
+	if err != nil {
+		return err
+	}
+	a := *alpha
+	if a == 0 {
+		a = 0.05 / float64(max(bench.Rows(oldS), 1))
+	}
+	table, err := benchstat(env, a, oldPath, newPath)
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("unilock bench -suite %s -count %d -cpu %s -benchtime %s\nold: %s\nnew: %s\nmachine: %s/%s, %d CPUs\nalpha: %.2g per row (0.05 over %d rows)\n\n",
+		suite.Name, *count, *cpu, *benchtime, sides[0].Version, sides[1].Version, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), a, bench.Rows(oldS))
+	if err := os.WriteFile(filepath.Join(*out, "benchstat.txt"), []byte(header+table), 0o666); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%s%s\n", header, table)
+
+	points := bench.Compare(oldS, newS, a)
+	var svg bytes.Buffer
+	title := fmt.Sprintf("unilock bench -suite %s -count %d (%s/%s, %d CPUs)", suite.Name, *count, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	if err := bench.Plot(&svg, points, title, sides[0].Version, sides[1].Version, a); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*out, "plot.svg"), svg.Bytes(), 0o666); err != nil {
+		return err
+	}
+	var faster, slower, same2 []string
+	for _, p := range points {
+		name := fmt.Sprintf("%s-%d", p.Bench, p.CPU)
+		switch v := p.Verdict(a); {
+		case v == "~":
+			same2 = append(same2, name)
+		case strings.HasPrefix(v, "-"):
+			faster = append(faster, name+" "+v)
+		default:
+			slower = append(slower, name+" "+v)
+		}
+	}
+	clock.Phase("time/op: %d rows faster, %d slower, %d unchanged (~) at alpha %.2g", len(faster), len(slower), len(same2), a)
+	for _, s := range faster {
+		fmt.Fprintf(stdout, "  faster: %s\n", s)
+	}
+	for _, s := range slower {
+		fmt.Fprintf(stdout, "  slower: %s\n", s)
+	}
+
+	if *counters {
+		if err := countCalls(suite, sides, *cpu, oldS, *out, clock); err != nil {
+			return err
+		}
+	}
+	clock.Phase("results in %s: old.txt new.txt (raw benchfmt), benchstat.txt, plot.svg%s, bench.log", rel(env, *out), map[bool]string{true: ", counters.txt"}[*counters])
+	return nil
+}
+
+func pkgList(s bench.Suite) string {
+	var ps []string
+	for _, p := range s.Pkgs {
+		ps = append(ps, p.Path)
+	}
+	return strings.Join(ps, " ")
+}
+
+func readSamples(path string) (map[bench.Key][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return bench.Samples(f, path, "sec/op")
+}
+
+// sameBinaries reports whether both sides built byte-identical binaries.
+func sameBinaries(a, b *bench.Side) bool {
+	for pkg, ab := range a.Bins {
+		x, err1 := os.ReadFile(ab)
+		y, err2 := os.ReadFile(b.Bins[pkg])
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// benchstat runs golang.org/x/perf/cmd/benchstat, the tool unilock's go.mod
+// pins, on the raw results.
+func benchstat(env *Env, alpha float64, oldPath, newPath string) (string, error) {
+	cmd := exec.Command("go", "tool", "benchstat", "-alpha", strconv.FormatFloat(alpha, 'g', 4, 64), "old="+oldPath, "new="+newPath)
+	cmd.Dir = filepath.Join(env.Root, "unilock")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool benchstat: %v\n%s(the raw results are kept: %s %s)", err, stderr.String(), oldPath, newPath)
+	}
+	return string(out), nil
+}
+
+// countCalls counts system calls per op for each benchmark at the largest
+// -cpu, on both sides, and writes counters.txt.
+func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[bench.Key][]float64, out string, clock *phase.Clock) error {
+	if _, err := exec.LookPath("strace"); err != nil {
+		clock.Phase("counters skipped: strace is not installed (apt-get install strace)")
+		return nil
+	}
+	cpu := 1
+	for _, c := range strings.Split(cpus, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(c)); err == nil && n > cpu {
+			cpu = n
+		}
+	}
+	const iters = 2000
+	var b strings.Builder
+	fmt.Fprintf(&b, "system calls per op, strace -f -c, GOMAXPROCS=%d, (count(%dx) - count(1x)) / %d\n\n", cpu, iters, iters-1)
+	fmt.Fprintf(&b, "%-34s %12s %12s %12s %12s\n", "benchmark", "futex old", "futex new", "all old", "all new")
+	seen := map[string]bool{}
+	for _, p := range suite.Pkgs {
+		for k := range rows {
+			if k.Pkg != p.Path || k.CPU != cpu || seen[k.Pkg+k.Bench] || strings.Contains(k.Bench, "/") {
+				continue
+			}
+			seen[k.Pkg+k.Bench] = true
+			clock.Phase("counters: %s.%s", k.Pkg, k.Bench)
+			var c [2]bench.Calls
+			for i, s := range sides {
+				var err error
+				if c[i], err = bench.CountCalls(s.Bins[p.Path], k.Bench, cpu, iters); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(&b, "%-34s %12.3f %12.3f %12.3f %12.3f\n", k.Pkg+"."+k.Bench, c[0].Futex, c[1].Futex, c[0].All, c[1].All)
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s", b.String())
+	return os.WriteFile(filepath.Join(out, "counters.txt"), []byte(b.String()), 0o666)
+}

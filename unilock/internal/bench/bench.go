@@ -1,0 +1,138 @@
+// Package bench holds the old-vs-new benchmark harness: named suites of
+// runtime and sync benchmarks, test binaries compiled once per toolchain,
+// runs interleaved old and new round by round (so drift on a shared machine
+// hits both alike), raw results in benchfmt, summaries with confidence
+// intervals through golang.org/x/perf/benchmath, a plot, and exact system
+// call counts beside the times.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Pkg is the benchmarks of one package in a suite.
+type Pkg struct {
+	Path  string // import path: runtime, sync
+	Bench string // -test.bench regexp
+}
+
+// Suite is a named set of benchmarks.
+type Suite struct {
+	Name string
+	Doc  string
+	Pkgs []Pkg
+}
+
+// Suites are the suites unilock bench knows.
+var Suites = []Suite{
+	{
+		Name: "lock",
+		Doc:  "the lock layer: channels, select, runtime mutex, wakeups, sync.Mutex, semaphores, WaitGroup",
+		Pkgs: []Pkg{
+			{"runtime", `^Benchmark(ChanContended|ChanCreation|ChanSync|ChanProdCons(0|10|100)|SelectSyncContended|MutexContention|MutexCapture|MutexHandoff|WakeupParallelSpinning|WakeupParallelSyscall|PingPongHog)$`},
+			{"sync", `^Benchmark(Mutex|MutexUncontended|MutexWork|SemaSyntBlock|WaitGroup.*)$`},
+		},
+	},
+	{
+		Name: "seed",
+		Doc:  "the two benchmarks of Go CL 5140043: ChanContended and ChanCreation",
+		Pkgs: []Pkg{{"runtime", `^Benchmark(ChanContended|ChanCreation)$`}},
+	},
+}
+
+// FindSuite returns the suite called name.
+func FindSuite(name string) (Suite, error) {
+	var names []string
+	for _, s := range Suites {
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	return Suite{}, fmt.Errorf("no suite %q (suites: %s)", name, strings.Join(names, ", "))
+}
+
+// Side is one toolchain being measured.
+type Side struct {
+	Label   string // "old" or "new"
+	Goroot  string
+	Version string
+	Bins    map[string]string // package path to its test binary
+}
+
+// Compile builds the side's test binaries for the suite into dir, once.
+func (s *Side) Compile(suite Suite, dir string, log io.Writer) error {
+	s.Bins = map[string]string{}
+	for _, p := range suite.Pkgs {
+		bin := filepath.Join(dir, s.Label+"."+strings.ReplaceAll(p.Path, "/", "_")+".test")
+		cmd := exec.Command(filepath.Join(s.Goroot, "bin", "go"), "test", "-c", "-o", bin, p.Path)
+		cmd.Env = append(os.Environ(), "GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=", "GOARCH=", "GOEXPERIMENT=", "CGO_ENABLED=")
+		out, err := cmd.CombinedOutput()
+		log.Write(out)
+		if err != nil {
+			return fmt.Errorf("%s: go test -c %s: %v\n%s", s.Goroot, p.Path, err, out)
+		}
+		s.Bins[p.Path] = bin
+	}
+	return nil
+}
+
+// Plan is what to run.
+type Plan struct {
+	Suite     Suite
+	Count     int    // rounds; each round runs every benchmark once per side
+	CPU       string // -test.cpu list
+	Benchtime string
+}
+
+// Progress reports one step of a run: which, how far, and an estimate of
+// the time left.
+type Progress func(round, rounds int, side, pkg string, elapsed, left time.Duration)
+
+// Run runs the plan, old and new interleaved: in each round every package
+// runs once per side, old first in odd rounds and new first in even ones,
+// appending benchfmt to oldOut and newOut.
+func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, progress Progress) error {
+	start := time.Now()
+	steps := plan.Count * len(plan.Suite.Pkgs) * 2
+	done := 0
+	for round := 1; round <= plan.Count; round++ {
+		for _, p := range plan.Suite.Pkgs {
+			order := []*Side{old, new}
+			if round%2 == 0 {
+				order = []*Side{new, old}
+			}
+			for _, s := range order {
+				elapsed := time.Since(start)
+				var left time.Duration
+				if done > 0 {
+					left = elapsed / time.Duration(done) * time.Duration(steps-done)
+				}
+				progress(round, plan.Count, s.Label, p.Path, elapsed, left)
+				out := oldOut
+				if s == new {
+					out = newOut
+				}
+				args := []string{"-test.run=^$", "-test.bench=" + p.Bench, "-test.count=1", "-test.benchtime=" + plan.Benchtime}
+				if plan.CPU != "" {
+					args = append(args, "-test.cpu="+plan.CPU)
+				}
+				cmd := exec.Command(s.Bins[p.Path], args...)
+				cmd.Env = os.Environ()
+				cmd.Stdout = io.MultiWriter(out, log)
+				cmd.Stderr = log
+				if err := cmd.Run(); err != nil {
+					return fmt.Errorf("%s %s benchmarks, round %d: %v (see the log)", s.Label, p.Path, round, err)
+				}
+				done++
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+)
+
+const oldTxt = `goos: linux
+goarch: amd64
+pkg: runtime
+cpu: Test CPU
+BenchmarkChanContended     	    1000	      4000 ns/op
+BenchmarkChanContended-2   	    1000	      5000 ns/op
+pkg: sync
+BenchmarkMutex-2           	    1000	        20 ns/op
+`
+
+func TestSamplesAndCompare(t *testing.T) {
+	var old, new strings.Builder
+	for i := 0; i < 10; i++ {
+		old.WriteString(oldTxt)
+		// new: ChanContended-2 is faster, everything else the same.
+		new.WriteString(strings.Replace(oldTxt, "      5000 ns/op", "      4000 ns/op", 1))
+	}
+	// Vary the values a little, as a real machine would.
+	jitter := func(s string) string {
+		var b strings.Builder
+		for i, l := range strings.Split(s, "\n") {
+			if strings.HasSuffix(l, "0 ns/op") && i%3 == 0 {
+				l = strings.Replace(l, "0 ns/op", "1 ns/op", 1)
+			}
+			b.WriteString(l + "\n")
+		}
+		return b.String()
+	}
+	os, err := Samples(strings.NewReader(jitter(old.String())), "old", "sec/op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := Samples(strings.NewReader(jitter(new.String())), "new", "sec/op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Rows(os) != 3 || len(os[Key{"runtime", "ChanContended", 2}]) != 10 || len(os[Key{"runtime", "ChanContended", 1}]) != 10 {
+		t.Fatalf("samples: %v", os)
+	}
+	ps := Compare(os, ns, 0.05)
+	got := map[string]string{}
+	for _, p := range ps {
+		got[p.Pkg+"."+p.Bench+"-"+string(rune('0'+p.CPU))] = p.Verdict(0.05)
+	}
+	want := map[string]string{"runtime.ChanContended-1": "~", "runtime.ChanContended-2": "-20.0%", "sync.Mutex-2": "~"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	// The same data on both sides is never a change.
+	for _, p := range Compare(os, os, 0.05) {
+		if p.Verdict(0.05) != "~" {
+			t.Errorf("same samples compare as %s for %v", p.Verdict(0.05), p.Key)
+		}
+	}
+	var svg strings.Builder
+	if err := Plot(&svg, ps, "t", "old", "new", 0.05); err != nil {
+		t.Fatal(err)
+	}
+	if s := svg.String(); !strings.HasPrefix(s, "<svg") || !strings.Contains(s, "runtime.ChanContended") || !strings.Contains(s, "-20.0%") {
+		t.Errorf("plot lacks a panel or the change mark:\n%s", s)
+	}
+}
+
+func TestSplitName(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		base string
+		cpu  int
+	}{
+		{"ChanContended-8", "ChanContended", 8},
+		{"ChanContended", "ChanContended", 1},
+		{"BenchmarkMutexCapture-2", "MutexCapture", 2},
+		{"ChanProdCons0-16", "ChanProdCons0", 16},
+		{"Sub/size=10-4", "Sub/size=10", 4},
+	} {
+		b, c := SplitName(tt.in)
+		if b != tt.base || c != tt.cpu {
+			t.Errorf("SplitName(%q) = %q, %d; want %q, %d", tt.in, b, c, tt.base, tt.cpu)
+		}
+	}
+}
+
+func TestParseStraceSummary(t *testing.T) {
+	const out = `% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ------------------
+ 60.00    0.000600          10        60        12 futex
+ 40.00    0.000400           3       114           rt_sigaction
+------ ----------- ----------- --------- --------- ------------------
+100.00    0.001000           5       174        12 total
+`
+	f, a, err := parseStraceSummary(bufio.NewScanner(strings.NewReader(out)))
+	if err != nil || f != 60 || a != 174 {
+		t.Errorf("parse = %d futex, %d total, %v; want 60, 174", f, a, err)
+	}
+	if _, _, err := parseStraceSummary(bufio.NewScanner(strings.NewReader("garbage\n"))); err == nil {
+		t.Errorf("no error for a summary without a total")
+	}
+}
