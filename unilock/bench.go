@@ -96,13 +96,6 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	if err != nil {
 		return err
 	}
-	for _, f := range []*os.File{oldF, newF} {
-		side := sides[0]
-		if f == newF {
-			side = sides[1]
-		}
-		fmt.Fprintf(f, "toolchain: %s\n", side.Version)
-	}
 	clock.Phase("run %d rounds of suite %s, -cpu %s, -benchtime %s, old and new interleaved", *count, suite.Name, *cpu, *benchtime)
 	err = bench.Run(plan, sides[0], sides[1], oldF, newF, logf, func(round, rounds int, side, pkg string, elapsed, left time.Duration) {
 		est := "estimating"
