@@ -65,6 +65,7 @@ func runMake(env *Env, args []string) error {
 	defer logf.Close()
 	// A build that does not finish leaves no stamp: the next make.bash
 	// builds again.
+	prevBuilt := st.Built
 	st.Built = ""
 	if err := t.SaveState(st); err != nil {
 		return err
@@ -85,7 +86,42 @@ func runMake(env *Env, args []string) error {
 	if err := t.SaveState(st); err != nil {
 		return err
 	}
+	if err := cleanStaleCache(t, prevBuilt, clock); err != nil {
+		return err
+	}
 	clock.Phase("built: %s (%s)", v, filepath.Join(rel(env, env.Goroot), "bin", "go"))
+	return nil
+}
+
+// toolchainSources are the parts of the tree the compiler, assembler,
+// linker and go command are built from, and the experiment defaults they
+// carry.
+var toolchainSources = []string{"src/cmd", "src/internal/buildcfg", "src/internal/goexperiment", "VERSION"}
+
+// cleanStaleCache empties the go build cache when the toolchain just built
+// may differ from the last one built here. The go command keys its cache by
+// a release toolchain's version string, not by its binaries, and the fork's
+// version (go1.26.8-unilock.1) stays the same across series changes: a patch
+// to the compiler or to internal/buildcfg would otherwise meet objects the
+// old compiler wrote ("could not import internal/abi (object is [...]
+// expected [...])"). Runtime-only changes keep the cache.
+func cleanStaleCache(t goroot.Tree, prevBuilt string, clock *phase.Clock) error {
+	if prevBuilt != "" {
+		out, err := t.Repo().Run(append([]string{"diff", "--name-only", prevBuilt, "HEAD", "--"}, toolchainSources...)...)
+		if err == nil && strings.TrimSpace(out) == "" {
+			return nil
+		}
+	}
+	why := "the toolchain sources changed since the last build"
+	if prevBuilt == "" {
+		why = "no earlier build of this goroot/ to compare with"
+	}
+	clock.Phase("clean the go build cache (%s; the fork's version string keys the cache, not its binaries)", why)
+	cmd := exec.Command(filepath.Join(t.Dir, "bin", "go"), "clean", "-cache")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOROOT=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go clean -cache: %v\n%s(run it again: goroot/bin/go clean -cache)", err, out)
+	}
 	return nil
 }
 
