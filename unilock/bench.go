@@ -38,6 +38,7 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	out := fs.String("out", "", "output directory (default .unilock/bench/TIMESTAMP)")
 	alpha := fs.Float64("alpha", 0, "significance level per row; 0: 0.05 divided by the number of rows (Bonferroni), so that identical toolchains show ~ on every row")
 	counters := fs.Bool("counters", false, "also count system calls per op with strace (at the largest -cpu)")
+	from := fs.String("from", "", "recompute the table, plot and counters from the raw results of an earlier run in this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,66 +50,34 @@ goroot/'s base commit); "new" is goroot/. Suites:
 		return fmt.Errorf("-count %d: statistics need at least 2 rounds (benchstat asks for 10 or more)", *count)
 	}
 	clock := phase.New(stdout)
-	if *newRoot == "" {
-		if err := checkBuilt(env); err != nil {
+	sides := []*bench.Side{{Label: "old"}, {Label: "new"}}
+	if *from != "" {
+		*out = *from
+		if err := loadSides(*out, suite, sides); err != nil {
 			return err
 		}
-		*newRoot = env.Goroot
-	}
-	if *oldRoot == "" {
-		if *oldRoot, err = upstreamToolchain(env, clock); err != nil {
-			return err
+		clock.Phase("statistics from the raw results in %s", *out)
+	} else {
+		if *newRoot == "" {
+			if err := checkBuilt(env); err != nil {
+				return err
+			}
+			*newRoot = env.Goroot
 		}
-	}
-	if *out == "" {
-		*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))
-	}
-	if err := os.MkdirAll(*out, 0o777); err != nil {
-		return err
-	}
-	logf, err := os.Create(filepath.Join(*out, "bench.log"))
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-
-	sides := []*bench.Side{{Label: "old", Goroot: *oldRoot}, {Label: "new", Goroot: *newRoot}}
-	for _, s := range sides {
-		if s.Version, err = goVersion(s.Goroot); err != nil {
-			return fmt.Errorf("%s/bin/go does not run: %v", s.Goroot, err)
+		if *oldRoot == "" {
+			if *oldRoot, err = upstreamToolchain(env, clock); err != nil {
+				return err
+			}
 		}
-		clock.Phase("%s: %s (%s): compile the test binaries of %s", s.Label, s.Version, s.Goroot, pkgList(suite))
-		if err := s.Compile(suite, *out, logf); err != nil {
+		sides[0].Goroot, sides[1].Goroot = *oldRoot, *newRoot
+		if *out == "" {
+			*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))
+		}
+		if err := measure(suite, sides, *out, bench.Plan{Suite: suite, Count: *count, CPU: *cpu, Benchtime: *benchtime}, clock); err != nil {
 			return err
 		}
 	}
-	same := sameBinaries(sides[0], sides[1])
-	if same {
-		clock.Phase("old and new test binaries are identical: an A/A run, every row should be ~")
-	}
-	plan := bench.Plan{Suite: suite, Count: *count, CPU: *cpu, Benchtime: *benchtime}
 	oldPath, newPath := filepath.Join(*out, "old.txt"), filepath.Join(*out, "new.txt")
-	oldF, err := os.Create(oldPath)
-	if err != nil {
-		return err
-	}
-	newF, err := os.Create(newPath)
-	if err != nil {
-		return err
-	}
-	clock.Phase("run %d rounds of suite %s, -cpu %s, -benchtime %s, old and new interleaved", *count, suite.Name, *cpu, *benchtime)
-	err = bench.Run(plan, sides[0], sides[1], oldF, newF, logf, func(round, rounds int, side, pkg string, elapsed, left time.Duration) {
-		est := "estimating"
-		if left > 0 {
-			est = "about " + phase.Format(left) + " left"
-		}
-		clock.Phase("round %d/%d: %s %s (%s)", round, rounds, side, pkg, est)
-	})
-	oldF.Close()
-	newF.Close()
-	if err != nil {
-		return err
-	}
 
 	// Statistics.
 	oldS, err := readSamples(oldPath)
@@ -123,12 +92,20 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	if a == 0 {
 		a = 0.05 / float64(max(bench.Rows(oldS), 1))
 	}
-	table, err := benchstat(env, a, oldPath, newPath)
+	table, dropped, err := benchstat(env, a, oldPath, newPath)
 	if err != nil {
 		return err
 	}
-	header := fmt.Sprintf("unilock bench -suite %s -count %d -cpu %s -benchtime %s\nold: %s\nnew: %s\nmachine: %s/%s, %d CPUs\nalpha: %.2g per row (0.05 over %d rows)\n\n",
-		suite.Name, *count, *cpu, *benchtime, sides[0].Version, sides[1].Version, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), a, bench.Rows(oldS))
+	command := fmt.Sprintf("unilock bench -suite %s -count %d -cpu %s -benchtime %s", suite.Name, *count, *cpu, *benchtime)
+	if *from != "" {
+		command = "unilock bench -from " + *from
+	}
+	header := fmt.Sprintf("%s\nold: %s\nnew: %s\nmachine: %s/%s, %d CPUs\nalpha: %.2g per row (0.05 over %d rows)\n",
+		command, sides[0].Version, sides[1].Version, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), a, bench.Rows(oldS))
+	if len(dropped) > 0 {
+		header += fmt.Sprintf("left out, no measurement (0 iterations or NaN): %s\n", strings.Join(dropped, ", "))
+	}
+	header += "\n"
 	if err := os.WriteFile(filepath.Join(*out, "benchstat.txt"), []byte(header+table), 0o666); err != nil {
 		return err
 	}
@@ -202,18 +179,44 @@ func sameBinaries(a, b *bench.Side) bool {
 }
 
 // benchstat runs golang.org/x/perf/cmd/benchstat, the tool unilock's go.mod
-// pins, on the raw results.
-func benchstat(env *Env, alpha float64, oldPath, newPath string) (string, error) {
-	cmd := exec.Command("go", "tool", "benchstat", "-alpha", strconv.FormatFloat(alpha, 'g', 4, 64), "old="+oldPath, "new="+newPath)
+// pins, on the raw results less the lines that hold no measurement, which
+// it returns by name.
+func benchstat(env *Env, alpha float64, oldPath, newPath string) (table string, dropped []string, err error) {
+	tmp, err := os.MkdirTemp("", "unilock-benchstat-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(tmp)
+	var inputs []string
+	seen := map[string]bool{}
+	for _, f := range []struct{ label, path string }{{"old", oldPath}, {"new", newPath}} {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return "", nil, err
+		}
+		valid, d := bench.Valid(data)
+		for _, n := range d {
+			if !seen[n] {
+				seen[n] = true
+				dropped = append(dropped, n)
+			}
+		}
+		p := filepath.Join(tmp, f.label+".txt")
+		if err := os.WriteFile(p, valid, 0o666); err != nil {
+			return "", nil, err
+		}
+		inputs = append(inputs, f.label+"="+p)
+	}
+	cmd := exec.Command("go", append([]string{"tool", "benchstat", "-alpha", strconv.FormatFloat(alpha, 'g', 4, 64)}, inputs...)...)
 	cmd.Dir = filepath.Join(env.Root, "unilock")
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("go tool benchstat: %v\n%s(the raw results are kept: %s %s)", err, stderr.String(), oldPath, newPath)
+		return "", nil, fmt.Errorf("go tool benchstat: %v\n%s(the raw results are kept: %s %s; recompute with: unilock bench -from %s)", err, stderr.String(), oldPath, newPath, filepath.Dir(oldPath))
 	}
-	return string(out), nil
+	return string(out), dropped, nil
 }
 
 // countCalls counts system calls per op for each benchmark at the largest
@@ -229,7 +232,7 @@ func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[be
 			cpu = n
 		}
 	}
-	const iters = 2000
+	const iters = 100000
 	var b strings.Builder
 	fmt.Fprintf(&b, "system calls per op, strace -f -c, GOMAXPROCS=%d, (count(%dx) - count(1x)) / %d\n\n", cpu, iters, iters-1)
 	fmt.Fprintf(&b, "%-34s %12s %12s %12s %12s\n", "benchmark", "futex old", "futex new", "all old", "all new")
@@ -253,4 +256,74 @@ func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[be
 	}
 	fmt.Fprintf(stdout, "\n%s", b.String())
 	return os.WriteFile(filepath.Join(out, "counters.txt"), []byte(b.String()), 0o666)
+}
+
+// measure compiles both sides' test binaries into out and runs the plan,
+// writing old.txt and new.txt (raw benchfmt) and toolchains.txt.
+func measure(suite bench.Suite, sides []*bench.Side, out string, plan bench.Plan, clock *phase.Clock) error {
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(out, "bench.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+
+	for _, s := range sides {
+		if s.Version, err = goVersion(s.Goroot); err != nil {
+			return fmt.Errorf("%s/bin/go does not run: %v", s.Goroot, err)
+		}
+		clock.Phase("%s: %s (%s): compile the test binaries of %s", s.Label, s.Version, s.Goroot, pkgList(suite))
+		if err := s.Compile(suite, out, logf); err != nil {
+			return err
+		}
+	}
+	same := sameBinaries(sides[0], sides[1])
+	if same {
+		clock.Phase("old and new test binaries are identical: an A/A run, every row should be ~")
+	}
+	oldPath, newPath := filepath.Join(out, "old.txt"), filepath.Join(out, "new.txt")
+	oldF, err := os.Create(oldPath)
+	if err != nil {
+		return err
+	}
+	newF, err := os.Create(newPath)
+	if err != nil {
+		return err
+	}
+	clock.Phase("run %d rounds of suite %s, -cpu %s, -benchtime %s, old and new interleaved", plan.Count, suite.Name, plan.CPU, plan.Benchtime)
+	err = bench.Run(plan, sides[0], sides[1], oldF, newF, logf, func(round, rounds int, side, pkg string, elapsed, left time.Duration) {
+		est := "estimating"
+		if left > 0 {
+			est = "about " + phase.Format(left) + " left"
+		}
+		clock.Phase("round %d/%d: %s %s (%s)", round, rounds, side, pkg, est)
+	})
+	oldF.Close()
+	newF.Close()
+	if err != nil {
+		return err
+	}
+
+	return os.WriteFile(filepath.Join(out, "toolchains.txt"), []byte(sides[0].Version+"\n"+sides[1].Version+"\n"), 0o666)
+}
+
+// loadSides finds the versions and test binaries an earlier run left in dir.
+func loadSides(dir string, suite bench.Suite, sides []*bench.Side) error {
+	data, err := os.ReadFile(filepath.Join(dir, "toolchains.txt"))
+	if err != nil {
+		return fmt.Errorf("-from %s: %v (not a directory unilock bench wrote)", dir, err)
+	}
+	vs := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i, s := range sides {
+		if i < len(vs) {
+			s.Version = vs[i]
+		}
+		s.Bins = map[string]string{}
+		for _, p := range suite.Pkgs {
+			s.Bins[p.Path] = filepath.Join(dir, s.Label+"."+strings.ReplaceAll(p.Path, "/", "_")+".test")
+		}
+	}
+	return nil
 }

@@ -106,3 +106,15 @@ func TestParseStraceSummary(t *testing.T) {
 		t.Errorf("no error for a summary without a total")
 	}
 }
+
+func TestValid(t *testing.T) {
+	in := "pkg: runtime\nBenchmarkA-2 \t 100\t 5 ns/op\nBenchmarkB \t 0\t NaN ns/op\nBenchmarkC-4 \t 10\t +Inf ns/op\nBenchmarkB \t 0\t NaN ns/op\n"
+	out, dropped := Valid([]byte(in))
+	if string(out) != "pkg: runtime\nBenchmarkA-2 \t 100\t 5 ns/op\n" || strings.Join(dropped, " ") != "B C-4" {
+		t.Errorf("Valid = %q, dropped %q", out, dropped)
+	}
+	s, err := Samples(strings.NewReader(in), "x", "sec/op")
+	if err != nil || len(s) != 1 {
+		t.Errorf("Samples kept %v (%v); want only A", s, err)
+	}
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func Samples(r io.Reader, name, unit string) (map[Key][]float64, error) {
 			continue
 		}
 		v, ok := res.Value(unit)
-		if !ok {
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) || res.Iters == 0 {
 			continue
 		}
 		b, cpu := SplitName(string(res.Name))
@@ -39,6 +40,34 @@ func Samples(r io.Reader, name, unit string) (map[Key][]float64, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Valid returns the benchfmt text without the result lines that hold no
+// measurement (0 iterations, or a NaN or Inf value: MutexHandoff's ping-pong
+// benchmarks at GOMAXPROCS=1 print "0 NaN ns/op"), and the names left out.
+// benchstat's Mann-Whitney U test does not terminate on a NaN sample.
+func Valid(data []byte) (out []byte, dropped []string) {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 4 && strings.HasPrefix(f[0], "Benchmark") {
+			bad := f[1] == "0"
+			for _, v := range f[2:] {
+				if x, err := strconv.ParseFloat(v, 64); err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+					bad = true
+				}
+			}
+			if bad {
+				if !seen[f[0]] {
+					seen[f[0]] = true
+					dropped = append(dropped, strings.TrimPrefix(f[0], "Benchmark"))
+				}
+				continue
+			}
+		}
+		b.WriteString(l)
+	}
+	return []byte(b.String()), dropped
 }
 
 // SplitName splits a benchmark name as printed ("ChanContended-8") into its
