@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -237,8 +238,13 @@ func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[be
 	fmt.Fprintf(&b, "system calls per op, strace -f -c, GOMAXPROCS=%d, (count(%dx) - count(1x)) / %d\n\n", cpu, iters, iters-1)
 	fmt.Fprintf(&b, "%-34s %12s %12s %12s %12s\n", "benchmark", "futex old", "futex new", "all old", "all new")
 	seen := map[string]bool{}
+	keys := make([]bench.Key, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Bench < keys[j].Bench })
 	for _, p := range suite.Pkgs {
-		for k := range rows {
+		for _, k := range keys {
 			if k.Pkg != p.Path || k.CPU != cpu || seen[k.Pkg+k.Bench] || strings.Contains(k.Bench, "/") {
 				continue
 			}
