@@ -35,7 +35,7 @@ func Plot(w io.Writer, ps []Point, title, oldLabel, newLabel string, alpha float
 		pw, ph = 330, 210 // panel size
 		ml, mr = 62, 12   // plot margins inside a panel
 		mt, mb = 28, 34
-		head   = 58
+		head   = 74
 	)
 	rows := (len(panels) + cols - 1) / cols
 	width, height := cols*pw, head+rows*ph
@@ -45,7 +45,7 @@ func Plot(w io.Writer, ps []Point, title, oldLabel, newLabel string, alpha float
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="15" font-weight="bold">%s</text>`+"\n", html.EscapeString(title))
 	fmt.Fprintf(&b, `<line x1="12" y1="40" x2="36" y2="40" stroke="#888" stroke-width="2"/><text x="40" y="44">old: %s</text>`+"\n", html.EscapeString(oldLabel))
 	fmt.Fprintf(&b, `<line x1="%d" y1="40" x2="%d" y2="40" stroke="#1f6fd1" stroke-width="2"/><text x="%d" y="44">new: %s</text>`+"\n", width/2, width/2+24, width/2+28, html.EscapeString(newLabel))
-	fmt.Fprintf(&b, `<text x="%d" y="20" text-anchor="end" fill="#555">time/op vs GOMAXPROCS; bars: 95%% CI of the median; %%: significant change (p &lt; %.2g)</text>`+"\n", width-10, alpha)
+	fmt.Fprintf(&b, `<text x="10" y="62" fill="#555">time/op against GOMAXPROCS (-cpu); bars: 95%% confidence interval of the median; %%: significant change (p &lt; %.2g)</text>`+"\n", alpha)
 	for i, pn := range panels {
 		x0, y0 := (i%cols)*pw, head+(i/cols)*ph
 		sort.Slice(pn.pts, func(a, c int) bool { return pn.pts[a].CPU < pn.pts[c].CPU })
