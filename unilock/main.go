@@ -50,6 +50,7 @@ func init() {
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
 		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
+		{"mutate", "[-run RE] [-list]", "apply each deliberate lock-layer bug in turn; the lock tests must catch every one", runMutate},
 		{"bench", "[flags]", "benchmark upstream against the fork: interleaved, benchstat, plot, syscall counts", runBench},
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
 		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
