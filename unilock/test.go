@@ -16,7 +16,11 @@ import (
 // tierNames are the default tiers, in order. Every tier runs with
 // -count=1: a toolchain's test command must run its tests, not replay results
 // from the go command's test cache.
-var tierNames = []string{"tool", "lock", "staticlockranking"}
+var tierNames = []string{"tool", "lock", "staticlockranking", sanitizersTier}
+
+// sanitizersTier runs the C sanitizer tests, the runtime's cgo tests and
+// -race runs of runtime and sync (see tiers.SanitizerTier).
+const sanitizersTier = "sanitizers"
 
 // portsTier is the tier that runs unilock ports (every port compiled, the
 // lock tests executed where this machine can): about 15 minutes on 2 cores,
@@ -44,11 +48,12 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 			Env:  append(clean, "GOEXPERIMENT=staticlockranking"),
 			Desc: "GOEXPERIMENT=staticlockranking go test -short -run='" + tiers.LockSubset + "' runtime",
 		},
+		sanitizersTier: tiers.SanitizerTier(gobin, clean),
 	}
 }
 
 func runTest(env *Env, args []string) error {
-	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (default: those three), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead: go tool dist test in goroot/.")
+	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (the default), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead: go tool dist test -k in goroot/.")
 	all := fs.Bool("all", false, "run the whole upstream suite (go tool dist test)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -123,6 +128,9 @@ func printResults(w io.Writer, rs []tiers.Result) {
 	fmt.Fprintf(w, "\n%-20s %8s %8s %8s %10s\n", "tier", "passed", "failed", "skipped", "time")
 	for _, r := range rs {
 		fmt.Fprintf(w, "%-20s %8d %8d %8d %10s\n", r.Tier, r.Passed, r.Failed, r.Skipped, phase.Format(r.Elapsed))
+		for _, p := range r.Parts {
+			fmt.Fprintf(w, "  %-18s %8d %8d %8d %10s\n", strings.TrimPrefix(p.Tier, r.Tier+"/"), p.Passed, p.Failed, p.Skipped, phase.Format(p.Elapsed))
+		}
 		for _, f := range r.Failures {
 			fmt.Fprintf(w, "  FAIL %s\n", f)
 		}
@@ -174,9 +182,9 @@ func distTier(env *Env) (tiers.Tier, error) {
 	gobin := filepath.Join(env.Goroot, "bin", "go")
 	t := tiers.Tier{
 		Name: "all", Dir: filepath.Join(env.Goroot, "src"),
-		Cmd:  []string{gobin, "tool", "dist", "test", "-json"},
+		Cmd:  []string{gobin, "tool", "dist", "test", "-k", "-json"},
 		Env:  []string{"GOTOOLCHAIN=local", "GOROOT=", "GOFLAGS=", "PATH=" + filepath.Join(env.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")},
-		Desc: "go tool dist test (the whole upstream suite)",
+		Desc: "go tool dist test -k (the whole upstream suite; every unit runs, whatever fails)",
 	}
 	if !st.Partial {
 		return t, nil
