@@ -399,19 +399,20 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 		at        time.Time
 	}
 	var (
-		started    = map[string]time.Time{} // package -> its test binary's start
-		startWall  time.Time
-		running    []string // package.test, started and not ended
-		outputs    = map[string][]string{}
-		buildOut   []string
-		buildFail  bool
-		first      *fail
-		timeoutAt  time.Time
-		timeoutMsg string
-		pkgFail    *fail
-		crashMsg   string
-		passed     int
-		stopped    bool // we stopped the run at its first failure
+		started        = map[string]time.Time{} // package -> its test binary's start
+		startWall      time.Time
+		running        []string // package.test, started and not ended
+		outputs        = map[string][]string{}
+		buildOut       []string
+		buildFail      bool
+		first          *fail
+		timeoutAt      time.Time
+		timeoutMsg     string
+		timeoutRunning []string
+		pkgFail        *fail
+		crashMsg       string
+		passed         int
+		stopped        bool // we stopped the run at its first failure
 	)
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
@@ -457,6 +458,7 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 			o := strings.TrimSpace(e.Output)
 			if strings.HasPrefix(o, "panic: test timed out") && timeoutAt.IsZero() {
 				timeoutAt, timeoutMsg = e.Time, o
+				timeoutRunning = slices.Clone(running)
 			} else if crashMsg == "" && (strings.HasPrefix(o, "fatal error:") || strings.HasPrefix(o, "panic:") || strings.HasPrefix(o, "SIG")) {
 				crashMsg = o
 			}
@@ -522,7 +524,7 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 		}
 	case !timeoutAt.IsZero():
 		r.Outcome, r.In = TimedOut, c.Bound
-		r.Test = strings.Join(running, ", ")
+		r.Test = strings.Join(timeoutRunning, ", ")
 		r.Note = timeoutMsg
 	case killed != 0:
 		r.Outcome, r.In = TimedOut, killed
@@ -535,7 +537,7 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 		r.Outcome = Broken
 		r.Note = fmt.Sprintf("go test: %v with no failing test (see the log)", werr)
 	default:
-		r.Outcome, r.Note = Survived, fmt.Sprintf("%d tests passed", passed)
+		r.Outcome, r.Note = Survived, fmt.Sprintf("%d test%s passed", passed, map[bool]string{true: "s"}[passed != 1])
 		if passed == 0 {
 			r.Note = "no test ran: check the entry's run: pattern"
 		}
