@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"unilock/internal/bench"
+	"unilock/internal/build"
+	"unilock/internal/goroot"
 	"unilock/internal/phase"
 )
 
@@ -43,12 +45,38 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Every flag is checked before minutes of building and compiling.
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: unilock bench takes only flags (unilock bench -h)", fs.Args())
+	}
 	suite, err := bench.FindSuite(*suiteName)
 	if err != nil {
 		return err
 	}
 	if *count < 2 {
 		return fmt.Errorf("-count %d: statistics need at least 2 rounds (benchstat asks for 10 or more)", *count)
+	}
+	if _, err := bench.ParseCPU(*cpu); err != nil {
+		return err
+	}
+	if err := bench.CheckBenchtime(*benchtime); err != nil {
+		return err
+	}
+	if err := bench.CheckAlpha(*alpha); err != nil {
+		return err
+	}
+	for _, r := range []struct{ flag, dir string }{{"-old", *oldRoot}, {"-new", *newRoot}} {
+		if r.dir == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.dir, "bin", "go")); err != nil {
+			return fmt.Errorf("%s %s: not a built Go toolchain (%v): give a GOROOT holding bin/go", r.flag, r.dir, err)
+		}
+	}
+	if *from != "" {
+		if _, err := os.Stat(filepath.Join(*from, "toolchains.txt")); err != nil {
+			return fmt.Errorf("-from %s: %v (not a directory unilock bench wrote; runs are in %s)", *from, err, rel(env, filepath.Join(env.State, "bench")))
+		}
 	}
 	clock := phase.New(stdout)
 	sides := []*bench.Side{{Label: "old"}, {Label: "new"}}
@@ -71,6 +99,9 @@ goroot/'s base commit); "new" is goroot/. Suites:
 			}
 		}
 		sides[0].Goroot, sides[1].Goroot = *oldRoot, *newRoot
+		for _, s := range sides {
+			s.Env = build.CacheEnv(env.State, s.Goroot)
+		}
 		if *out == "" {
 			*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))
 		}
@@ -266,15 +297,31 @@ func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[be
 
 // measure compiles both sides' test binaries into out and runs the plan,
 // writing old.txt and new.txt (raw benchfmt) and toolchains.txt.
-func measure(suite bench.Suite, sides []*bench.Side, out string, plan bench.Plan, clock *phase.Clock) error {
+func measure(suite bench.Suite, sides []*bench.Side, out string, plan bench.Plan, clock *phase.Clock) (err error) {
 	if err := os.MkdirAll(out, 0o777); err != nil {
 		return err
 	}
-	logf, err := os.Create(filepath.Join(out, "bench.log"))
+	logPath := filepath.Join(out, "bench.log")
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
+	defer func() {
+		if err == nil {
+			return
+		}
+		// A failed run leaves its log and whatever it measured, not
+		// megabytes of test binaries and empty result files.
+		freed, cerr := bench.CleanFailed(out)
+		msg := fmt.Sprintf("full log: %s", logPath)
+		if cerr != nil {
+			msg += fmt.Sprintf("; cleaning up %s: %v (remove it: rm -rf %s)", out, cerr, out)
+		} else if freed > 0 {
+			msg += fmt.Sprintf("; removed the test binaries and empty results (%s) from %s", goroot.FormatSize(freed), out)
+		}
+		err = fmt.Errorf("%v\n%s", err, msg)
+	}()
 
 	for _, s := range sides {
 		if s.Version, err = goVersion(s.Goroot); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"unilock/internal/build"
 	"unilock/internal/change"
 	"unilock/internal/fork"
 	"unilock/internal/git"
@@ -91,6 +92,12 @@ Lint each commit message against Go's conventions (go.dev/wiki/CommitMessage).`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *jobs < 1 {
+		return fmt.Errorf("-j %d: give the number of ports compiled at once, at least 1 (e.g. -j 2)", *jobs)
+	}
+	if strings.Trim(*patterns, ", ") == "" {
+		return fmt.Errorf("-ports %q: give ports or patterns, e.g. -ports linux/arm64,windows/* (or all)", *patterns)
+	}
 	clock := phase.New(stdout)
 	t, _, cs, err := currentSeries(env)
 	if err != nil {
@@ -119,7 +126,7 @@ Lint each commit message against Go's conventions (go.dev/wiki/CommitMessage).`)
 		return err
 	}
 
-	out, err := runOutput("", nil, filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json")
+	out, err := runOutput("", build.CacheEnv(env.State, env.Goroot), filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json")
 	if err != nil {
 		return err
 	}
@@ -151,7 +158,7 @@ Lint each commit message against Go's conventions (go.dev/wiki/CommitMessage).`)
 			return err
 		}
 		clock.Phase("patch %d/%d %s: compile and vet runtime for %d ports", i+1, len(cs), c.Subject, len(sel))
-		ck := &ports.Checker{Goroot: wt, SetGOROOT: true, Light: true, Wrappers: filepath.Join(env.State, "exec", "none")}
+		ck := &ports.Checker{Goroot: wt, SetGOROOT: true, Light: true, Wrappers: filepath.Join(env.State, "exec", "none"), Env: build.CacheEnv(env.State, env.Goroot)}
 		rows, err := ck.CompileAll(sel, *jobs, dir, func(int, ports.Port, ports.Row) {})
 		if err != nil {
 			return err

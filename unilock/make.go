@@ -65,13 +65,17 @@ func runMake(env *Env, args []string) error {
 	defer logf.Close()
 	// A build that does not finish leaves no stamp: the next make.bash
 	// builds again.
-	prevBuilt := st.Built
 	st.Built = ""
 	if err := t.SaveState(st); err != nil {
 		return err
 	}
 	clock.Phase("build goroot/ with goroot/src/make.bash (bootstrap %s at %s, needs %s; log %s)", boot.Version, boot.Dir, min, rel(env, logPath))
-	if err := build.MakeBash(env.Goroot, boot.Dir, logf, func(line string) { clock.Phase("  %s", line) }); err != nil {
+	cache := build.BuildingCache(env.State)
+	if err := os.RemoveAll(cache); err != nil {
+		return err
+	}
+	if err := build.MakeBash(env.Goroot, boot.Dir, cache, logf, func(line string) { clock.Phase("  %s", line) }); err != nil {
+		os.RemoveAll(cache)
 		tail := tailFile(logPath, 25)
 		return fmt.Errorf("goroot/src/make.bash failed: %v\nlast lines of the log:\n%s\nfull log: %s\nfix the cause and run ./make.bash again (it starts the build over)", err, tail, logPath)
 	}
@@ -86,42 +90,35 @@ func runMake(env *Env, args []string) error {
 	if err := t.SaveState(st); err != nil {
 		return err
 	}
-	if err := cleanStaleCache(t, prevBuilt, clock); err != nil {
+	if err := keepCache(env, clock); err != nil {
 		return err
 	}
 	clock.Phase("built: %s (%s)", v, filepath.Join(rel(env, env.Goroot), "bin", "go"))
 	return nil
 }
 
-// toolchainSources are the parts of the tree the compiler, assembler,
-// linker and go command are built from, and the experiment defaults they
-// carry.
-var toolchainSources = []string{"src/cmd", "src/internal/buildcfg", "src/internal/goexperiment", "VERSION"}
-
-// cleanStaleCache empties the go build cache when the toolchain just built
-// may differ from the last one built here. The go command keys its cache by
-// a release toolchain's version string, not by its binaries, and the fork's
-// version (go1.26.8-unilock.1) stays the same across series changes: a patch
-// to the compiler or to internal/buildcfg would otherwise meet objects the
-// old compiler wrote ("could not import internal/abi (object is [...]
-// expected [...])"). Runtime-only changes keep the cache.
-func cleanStaleCache(t goroot.Tree, prevBuilt string, clock *phase.Clock) error {
-	if prevBuilt != "" {
-		out, err := t.Repo().Run(append([]string{"diff", "--name-only", prevBuilt, "HEAD", "--"}, toolchainSources...)...)
-		if err == nil && strings.TrimSpace(out) == "" {
-			return nil
-		}
+// keepCache makes the build cache make.bash wrote the new toolchain's own
+// and removes the caches of toolchains this clone no longer has (an earlier
+// build of goroot/); the upstream toolchain's is kept. Only the tool's caches
+// under .unilock/gocache/ are touched, never go env GOCACHE.
+func keepCache(env *Env, clock *phase.Clock) error {
+	dir, err := build.KeepBuildCache(env.State, env.Goroot)
+	if err != nil {
+		return fmt.Errorf("keeping the build cache of the new toolchain: %v (nothing is lost: remove .unilock/gocache/ and run ./make.bash again)", err)
 	}
-	why := "the toolchain sources changed since the last build"
-	if prevBuilt == "" {
-		why = "no earlier build of this goroot/ to compare with"
+	keep := []string{dir}
+	if up, err := build.CacheDir(env.State, filepath.Join(env.State, "upstream")); err == nil {
+		keep = append(keep, up)
 	}
-	clock.Phase("clean the go build cache (%s; the fork's version string keys the cache, not its binaries)", why)
-	cmd := exec.Command(filepath.Join(t.Dir, "bin", "go"), "clean", "-cache")
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOROOT=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go clean -cache: %v\n%s(run it again: goroot/bin/go clean -cache)", err, out)
+	removed, err := build.PruneCaches(env.State, keep...)
+	if err != nil {
+		return err
 	}
+	what := "kept"
+	if len(removed) > 0 {
+		what = fmt.Sprintf("removed %s of earlier builds", plural(len(removed), "stale cache"))
+	}
+	clock.Phase("build cache: %s, the tool's own (%s; go env GOCACHE is never used)", rel(env, dir), what)
 	return nil
 }
 
@@ -179,6 +176,11 @@ func materialise(env *Env, clock *phase.Clock, force bool) (goroot.Outcome, erro
 		clock.Phase("goroot/ already holds this base and series")
 	case goroot.Made:
 		clock.Phase("goroot/ materialised")
+	}
+	if ls, err := goroot.Leftovers(env.Goroot); err == nil {
+		for _, l := range ls {
+			clock.Phase("note: %s", l)
+		}
 	}
 	return out, nil
 }

@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
 
+	"unilock/internal/build"
 	"unilock/internal/emu"
 	"unilock/internal/phase"
 	"unilock/internal/ports"
@@ -42,6 +44,23 @@ func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
 	return o, fs
 }
 
+// validate checks the flags before any work starts.
+func (o *portsOpts) validate() error {
+	if o.jobs < 1 {
+		return fmt.Errorf("-j %d: give the number of ports compiled at once, at least 1 (e.g. -j 2)", o.jobs)
+	}
+	if o.timeout <= 0 {
+		return fmt.Errorf("-timeout %v: give a positive go test timeout (e.g. -timeout 15m)", o.timeout)
+	}
+	if _, err := regexp.Compile(o.run); err != nil {
+		return fmt.Errorf("-run %q: %v", o.run, err)
+	}
+	if strings.Trim(o.patterns, ", ") == "" {
+		return fmt.Errorf("-ports %q: give ports or patterns, e.g. -ports linux/arm64,windows/* (or all)", o.patterns)
+	}
+	return nil
+}
+
 func runPorts(env *Env, args []string) error {
 	o, fs := portsFlags("ports", "[flags]", `Compile the fork for every port in goroot/bin/go tool dist list: vet runtime and sync and
 compile their test binaries. Then execute the runtime lock tests and sync's tests on every
@@ -55,6 +74,9 @@ fail with the fork and pass upstream.`)
 	withBase := fs.Bool("base", false, "also run the matrix on the upstream base and report only new failures")
 	jsonPath := fs.String("json", "", "where to write the fork's matrix (default .unilock/ports/fork.json)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := o.validate(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -105,7 +127,9 @@ fail with the fork and pass upstream.`)
 func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (*ports.Matrix, error) {
 	start := time.Now()
 	gobin := filepath.Join(gr, "bin", "go")
-	out, err := exec.Command(gobin, "tool", "dist", "list", "-json").Output()
+	list := exec.Command(gobin, "tool", "dist", "list", "-json")
+	list.Env = append(os.Environ(), build.CacheEnv(env.State, gr)...)
+	out, err := list.Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s tool dist list -json: %v (rebuild it: ./make.bash)", gobin, err)
 	}
@@ -152,7 +176,7 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	if err := os.MkdirAll(logDir, 0o777); err != nil {
 		return nil, err
 	}
-	c := &ports.Checker{Goroot: gr, Wrappers: wrappers, RunRegexp: o.run, Short: o.short, Experiment: o.experiment, Timeout: o.timeout}
+	c := &ports.Checker{Goroot: gr, Wrappers: wrappers, RunRegexp: o.run, Short: o.short, Experiment: o.experiment, Timeout: o.timeout, Env: build.CacheEnv(env.State, gr)}
 	m := &ports.Matrix{
 		Toolchain: version, Goroot: gr, Host: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
 		RunRegexp: o.run, Started: start,
@@ -262,11 +286,16 @@ func runEmulators(env *Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := o.validate(); err != nil {
+		return err
+	}
 	clock := phase.New(stdout)
 	if err := checkToolchain(env, clock); err != nil {
 		return err
 	}
-	out, err := exec.Command(filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json").Output()
+	distList := exec.Command(filepath.Join(env.Goroot, "bin", "go"), "tool", "dist", "list", "-json")
+	distList.Env = append(os.Environ(), build.CacheEnv(env.State, env.Goroot)...)
+	out, err := distList.Output()
 	if err != nil {
 		return fmt.Errorf("go tool dist list: %v (run ./make.bash)", err)
 	}

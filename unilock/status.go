@@ -28,6 +28,9 @@ func runStatus(env *Env, args []string) error {
 		fmt.Fprintf(stdout, "         %s\n", p.Name)
 	}
 	t := goroot.Tree{Dir: env.Goroot}
+	if err := printLeftovers(env); err != nil {
+		return err
+	}
 	if !t.Exists() {
 		fmt.Fprintf(stdout, "goroot/  not materialised: run ./make.bash\n")
 		return nil
@@ -98,6 +101,23 @@ func runExtract(env *Env, args []string) error {
 		fmt.Fprintf(stdout, "patches/ already holds goroot/'s %s; nothing changed\n", plural(len(res.Series), "patch"))
 	} else {
 		fmt.Fprintf(stdout, "patches/ now holds %s; review with: git diff patches/\n", plural(len(res.Series), "patch"))
+	}
+	return nil
+}
+
+// printLeftovers lists the trial and discarded trees beside goroot/, with
+// their sizes and the command that removes each.
+func printLeftovers(env *Env) error {
+	ls, err := goroot.Leftovers(env.Goroot)
+	if err != nil {
+		return err
+	}
+	if len(ls) == 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "left     %s beside goroot/, kept until you remove them:\n", plural(len(ls), "tree"))
+	for _, l := range ls {
+		fmt.Fprintf(stdout, "         %s\n", l)
 	}
 	return nil
 }

@@ -81,12 +81,20 @@ func upstreamToolchain(env *Env, clock *phase.Clock) (string, error) {
 	}
 	defer logf.Close()
 	clock.Phase("upstream toolchain: make.bash (bootstrap %s; log %s)", boot.Version, rel(env, logPath))
-	if err := build.MakeBash(dir, boot.Dir, logf, func(line string) { clock.Phase("  %s", line) }); err != nil {
+	cache := build.BuildingCache(env.State)
+	if err := os.RemoveAll(cache); err != nil {
+		return "", err
+	}
+	if err := build.MakeBash(dir, boot.Dir, cache, logf, func(line string) { clock.Phase("  %s", line) }); err != nil {
+		os.RemoveAll(cache)
 		return "", fmt.Errorf("building the upstream toolchain in %s failed: %v\nlast lines of the log:\n%s\nfull log: %s\nrun the command again to start over", rel(env, dir), err, tailFile(logPath, 25), logPath)
 	}
 	v, err := goVersion(dir)
 	if err != nil {
 		return "", fmt.Errorf("upstream make.bash succeeded but %s/bin/go does not run: %v", dir, err)
+	}
+	if _, err := build.KeepBuildCache(env.State, dir); err != nil {
+		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, upstreamStamp), []byte(st.Base+"\n"), 0o666); err != nil {
 		return "", err

@@ -64,6 +64,9 @@ type Side struct {
 	Goroot  string
 	Version string
 	Bins    map[string]string // package path to its test binary
+	// Env is added to the environment of its go commands: the tool's own
+	// build cache (build.CacheEnv).
+	Env []string
 }
 
 // Compile builds the side's test binaries for the suite into dir, once.
@@ -72,7 +75,7 @@ func (s *Side) Compile(suite Suite, dir string, log io.Writer) error {
 	for _, p := range suite.Pkgs {
 		bin := filepath.Join(dir, s.Label+"."+strings.ReplaceAll(p.Path, "/", "_")+".test")
 		cmd := exec.Command(filepath.Join(s.Goroot, "bin", "go"), "test", "-c", "-o", bin, p.Path)
-		cmd.Env = append(os.Environ(), "GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=", "GOARCH=", "GOEXPERIMENT=", "CGO_ENABLED=")
+		cmd.Env = append(append(os.Environ(), "GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=", "GOARCH=", "GOEXPERIMENT=", "CGO_ENABLED="), s.Env...)
 		out, err := cmd.CombinedOutput()
 		log.Write(out)
 		if err != nil {
@@ -128,11 +131,44 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 				cmd.Stdout = io.MultiWriter(out, log)
 				cmd.Stderr = log
 				if err := cmd.Run(); err != nil {
-					return fmt.Errorf("%s %s benchmarks, round %d: %v (see the log)", s.Label, p.Path, round, err)
+					return fmt.Errorf("%s %s benchmarks, round %d: %v (its output: %s)", s.Label, p.Path, round, err, LogName(log))
 				}
 				done++
 			}
 		}
 	}
 	return nil
+}
+
+// LogName is the path of a log written to a file, or "the log".
+func LogName(w io.Writer) string {
+	if f, ok := w.(interface{ Name() string }); ok && f.Name() != "" {
+		return f.Name()
+	}
+	return "the log"
+}
+
+// CleanFailed removes from dir, the output folder of a run that failed, the
+// test binaries and the result files that hold nothing, so that a failed run
+// leaves only its log (and raw results, if any were measured). It returns
+// how many bytes it removed.
+func CleanFailed(dir string) (int64, error) {
+	var freed int64
+	bins, _ := filepath.Glob(filepath.Join(dir, "*.test"))
+	for _, name := range []string{"old.txt", "new.txt", "toolchains.txt"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Size() == 0 {
+			bins = append(bins, filepath.Join(dir, name))
+		}
+	}
+	for _, b := range bins {
+		fi, err := os.Stat(b)
+		if err != nil {
+			continue
+		}
+		if err := os.Remove(b); err != nil {
+			return freed, err
+		}
+		freed += fi.Size()
+	}
+	return freed, nil
 }

@@ -139,11 +139,16 @@ func sameDir(a, b string) bool {
 var phaseRE = regexp.MustCompile(`^(Building .*|Installed Go for .*)`)
 
 // MakeBash runs goroot/src/make.bash with the bootstrap, appending all output
-// to log and passing dist's phase lines to phase.
-func MakeBash(goroot, bootstrap string, log io.Writer, phase func(string)) error {
+// to log and passing dist's phase lines to phase. The build writes into the
+// build cache at gocache (see BuildingCache), never into the user's: dist
+// restores the caller's GOCACHE for its last step, which builds std and cmd.
+func MakeBash(goroot, bootstrap, gocache string, log io.Writer, phase func(string)) error {
+	if gocache == "" {
+		return fmt.Errorf("internal error: make.bash of %s with no build cache of the tool's own", goroot)
+	}
 	cmd := exec.Command("bash", "make.bash")
 	cmd.Dir = filepath.Join(goroot, "src")
-	cmd.Env = makeEnv(bootstrap)
+	cmd.Env = makeEnv(bootstrap, gocache)
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
@@ -170,16 +175,16 @@ func MakeBash(goroot, bootstrap string, log io.Writer, phase func(string)) error
 }
 
 // makeEnv is the environment of make.bash: the caller's, without variables
-// that would point the build elsewhere.
-func makeEnv(bootstrap string) []string {
+// that would point the build elsewhere, with the tool's build cache.
+func makeEnv(bootstrap, gocache string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "GOROOT", "GOROOT_BOOTSTRAP", "GOTOOLCHAIN", "GOBIN", "GOEXPERIMENT", "GOFLAGS", "GOOS", "GOARCH":
+		case "GOROOT", "GOROOT_BOOTSTRAP", "GOTOOLCHAIN", "GOBIN", "GOEXPERIMENT", "GOFLAGS", "GOOS", "GOARCH", "GOCACHE", "GOCACHEPROG":
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "GOROOT_BOOTSTRAP="+bootstrap, "GOTOOLCHAIN=local")
+	return append(env, "GOROOT_BOOTSTRAP="+bootstrap, "GOTOOLCHAIN=local", "GOCACHE="+gocache)
 }

@@ -1,10 +1,14 @@
 package goroot
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"unilock/internal/fork"
+	"unilock/internal/git"
 	"unilock/internal/series"
 )
 
@@ -63,7 +67,9 @@ type ExtractResult struct {
 }
 
 // Extract writes the tree's commits back into patchesDir and records that the
-// tree holds nothing more. It refuses a tree with uncommitted edits.
+// tree holds nothing more. It refuses a tree with uncommitted edits, and
+// patch files with uncommitted changes (in the repository around
+// patchesDir) that it would overwrite or remove: see PatchesError.
 func (t Tree) Extract(id *fork.Identity, patchesDir string) (*ExtractResult, error) {
 	st, err := t.LoadState()
 	if err != nil {
@@ -77,6 +83,9 @@ func (t Tree) Extract(id *fork.Identity, patchesDir string) (*ExtractResult, err
 	}
 	files, names, err := t.Patches(st)
 	if err != nil {
+		return nil, err
+	}
+	if err := guardPatches(patchesDir, files); err != nil {
 		return nil, err
 	}
 	written, removed, err := series.Write(patchesDir, files)
@@ -97,4 +106,101 @@ func (t Tree) Extract(id *fork.Identity, patchesDir string) (*ExtractResult, err
 		return nil, err
 	}
 	return &ExtractResult{Series: names, Written: written, Removed: removed}, nil
+}
+
+// PatchesError is the refusal to overwrite patch files whose changes are not
+// committed.
+type PatchesError struct {
+	Dir   string   // patches/
+	Files []string // "XY name" lines of git status, names relative to Dir
+}
+
+func (e *PatchesError) Error() string {
+	return fmt.Sprintf(`patches/ has uncommitted changes that extract would overwrite or remove:
+%s
+extract writes goroot/'s commits over these files, and git has no copy of the changes. Either
+keep them and extract after:  git stash push -- patches/ && unilock extract && git stash pop
+                              (the pop merges your edits into what goroot/ holds; conflicts are marked)
+or commit them first:         git commit -m "..." -- patches/   then: unilock extract   (git diff shows both)
+or drop them, they are not needed:  git checkout -- patches/ (and remove untracked files), then: unilock extract
+or, to build from patches/ instead of goroot/'s work:  ./make.bash --force   (moves goroot/'s work aside, nothing deleted)`, indent(strings.Join(e.Files, "\n")))
+}
+
+// guardPatches refuses, with a PatchesError, to let Extract write files over
+// patch files in dir that hold uncommitted changes, or remove them. Outside a
+// git repository there is nothing to compare with and nothing is refused.
+func guardPatches(dir string, files map[string][]byte) error {
+	changed, err := uncommitted(dir)
+	if err != nil || len(changed) == 0 {
+		return err
+	}
+	existing, err := series.Load(dir)
+	if err != nil {
+		return err
+	}
+	isSeries := map[string]bool{}
+	for _, p := range existing {
+		isSeries[p.Name] = true
+	}
+	var risky []string
+	for _, c := range changed {
+		name := c.name
+		data, write := files[name]
+		switch {
+		case write:
+			if cur, err := os.ReadFile(filepath.Join(dir, name)); err == nil && bytes.Equal(cur, data) {
+				continue // extract leaves it as it is
+			}
+		case isSeries[name]:
+			// extract removes it
+		default:
+			continue // not a file extract touches
+		}
+		risky = append(risky, c.status+" "+name)
+	}
+	if len(risky) == 0 {
+		return nil
+	}
+	return &PatchesError{Dir: dir, Files: risky}
+}
+
+type change struct{ status, name string }
+
+// uncommitted returns the files under dir that differ from the commit HEAD
+// of the repository dir is in, with git status's two-letter code.
+func uncommitted(dir string) ([]change, error) {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil, nil
+	}
+	r := git.Repo{Dir: dir}
+	top, err := r.Line("rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, nil // not in a git repository
+	}
+	out, err := r.Run("status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
+	if err != nil {
+		return nil, fmt.Errorf("git status in %s: %v", dir, err)
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cs []change
+	entries := strings.Split(out, "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		status, path := e[:2], e[3:]
+		if status[0] == 'R' || status[0] == 'C' {
+			i++ // the next entry is the old name
+		}
+		rel, err := filepath.Rel(realDir, filepath.Join(top, filepath.FromSlash(path)))
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		cs = append(cs, change{status: status, name: filepath.ToSlash(rel)})
+	}
+	return cs, nil
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"unilock/internal/base"
 	"unilock/internal/fork"
@@ -40,6 +41,8 @@ type Request struct {
 	Force bool
 	// Phase reports progress.
 	Phase func(format string, args ...any)
+	// Now dates the folder discarded work is moved to (default time.Now).
+	Now func() time.Time
 }
 
 // WorkError is the refusal to replace a tree holding local work.
@@ -52,7 +55,7 @@ func (e *WorkError) Error() string {
 	return fmt.Sprintf(`%s holds work that is not in patches/, and patches/, VERSION or upstream.pin changed since it was made:
 %s
 Either save the work into patches/ first:  unilock extract   (then review: git diff patches/)
-or discard it and remake the tree:         ./make.bash --force`, e.Dir, e.Work)
+or remake the tree, moving the work aside: ./make.bash --force   (to goroot.discarded-DATE/, from where it can be got back)`, e.Dir, e.Work)
 }
 
 // ApplyError is a patch of the series that does not apply.
@@ -93,6 +96,13 @@ func Materialise(req Request) (Outcome, error) {
 		logf("recovered from an interrupted materialise: %s", did)
 	}
 	inputs := Inputs(req.Identity, req.Patches)
+	var discard *Discard
+	if t.Exists() && req.Force {
+		var err error
+		if discard, err = t.workToDiscard(); err != nil {
+			return 0, err
+		}
+	}
 	if t.Exists() && !req.Force {
 		st, err := t.LoadState()
 		if err != nil {
@@ -141,6 +151,20 @@ func Materialise(req Request) (Outcome, error) {
 		return 0, err
 	}
 	os.RemoveAll(t.Dir + ".failed")
+	if discard != nil {
+		// The work is moved aside first, under a name Recover never
+		// removes: an interrupted swap loses nothing.
+		discard.Dir = discardedName(t.Dir, req.Now)
+		if err := os.Rename(t.Dir, discard.Dir); err != nil {
+			os.RemoveAll(tmp)
+			return 0, fmt.Errorf("moving goroot/'s work aside to %s: %v (nothing was changed)", discard.Dir, err)
+		}
+		if err := os.Rename(tmp, t.Dir); err != nil {
+			return 0, err
+		}
+		logf("%s", discard)
+		return Made, nil
+	}
 	if err := swap(t.Dir, tmp); err != nil {
 		return 0, err
 	}

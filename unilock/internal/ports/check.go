@@ -31,6 +31,9 @@ type Checker struct {
 	// SetGOROOT sets GOROOT to Goroot for every go command, for a source
 	// tree that borrows another tree's bin/ and pkg/ (check-series).
 	SetGOROOT bool
+	// Env is added to every go command's environment: the tool's own
+	// build cache (build.CacheEnv).
+	Env []string
 }
 
 // WhatLight is Compile.What for a Light check.
@@ -52,11 +55,11 @@ func (c *Checker) env(p Port, cgo bool) []string {
 	if c.SetGOROOT {
 		goroot = c.Goroot
 	}
-	return []string{
+	return append([]string{
 		"GOOS=" + p.GOOS, "GOARCH=" + p.GOARCH, "CGO_ENABLED=" + cgoEnabled,
 		"GOROOT=" + goroot, "GOFLAGS=", "GOTOOLCHAIN=local", "GOEXPERIMENT=" + c.Experiment,
 		"PATH=" + c.Wrappers + string(os.PathListSeparator) + filepath.Join(c.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
-	}
+	}, c.Env...)
 }
 
 func (c *Checker) gobin() string { return filepath.Join(c.Goroot, "bin", "go") }
