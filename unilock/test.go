@@ -53,8 +53,11 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 }
 
 func runTest(env *Env, args []string) error {
-	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (the default), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead: go tool dist test -k in goroot/.")
-	all := fs.Bool("all", false, "run the whole upstream suite (go tool dist test)")
+	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (the default), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead, fork against upstream: unilock suite (go tool dist test -k).")
+	fs.Bool("all", false, "run the whole upstream suite, fork against upstream: unilock suite, with the flags that follow (see unilock suite -h)")
+	if len(args) > 0 && (args[0] == "-all" || args[0] == "--all") {
+		return runSuite(env, args[1:])
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,33 +73,25 @@ func runTest(env *Env, args []string) error {
 	defer logf.Close()
 
 	var run []tiers.Tier
-	if *all {
-		t, err := distTier(env)
-		if err != nil {
-			return err
+	names := fs.Args()
+	if len(names) == 0 {
+		names = tierNames
+	}
+	known := lockTiers(env)
+	for _, n := range names {
+		t, ok := known[n]
+		if n == portsTier {
+			t, ok = tiers.Tier{Name: portsTier, Desc: "unilock ports (every port in go tool dist list)"}, true
+		}
+		if !ok {
+			return fmt.Errorf("unknown tier %q (tiers: %s, %s; the whole suite: ./run.bash -all)", n, strings.Join(tierNames, ", "), portsTier)
+		}
+		if n != "tool" {
+			if err := checkBuilt(env); err != nil {
+				return err
+			}
 		}
 		run = append(run, t)
-	} else {
-		names := fs.Args()
-		if len(names) == 0 {
-			names = tierNames
-		}
-		known := lockTiers(env)
-		for _, n := range names {
-			t, ok := known[n]
-			if n == portsTier {
-				t, ok = tiers.Tier{Name: portsTier, Desc: "unilock ports (every port in go tool dist list)"}, true
-			}
-			if !ok {
-				return fmt.Errorf("unknown tier %q (tiers: %s, %s)", n, strings.Join(tierNames, ", "), portsTier)
-			}
-			if n != "tool" {
-				if err := checkBuilt(env); err != nil {
-					return err
-				}
-			}
-			run = append(run, t)
-		}
 	}
 	clock.Phase("test log: %s", rel(env, logPath))
 	var results []tiers.Result
@@ -169,46 +164,15 @@ var partialSkips = []struct{ prefix, dir string }{
 	{"cmd/relnote", "doc/"},
 }
 
-// distTier is go tool dist test, leaving out on a partial base the tests
-// whose directories it lacks.
-func distTier(env *Env) (tiers.Tier, error) {
-	if err := checkBuilt(env); err != nil {
-		return tiers.Tier{}, err
-	}
-	st, err := goroot.Tree{Dir: env.Goroot}.LoadState()
-	if err != nil {
-		return tiers.Tier{}, err
-	}
-	gobin := filepath.Join(env.Goroot, "bin", "go")
-	t := tiers.Tier{
-		Name: "all", Dir: filepath.Join(env.Goroot, "src"),
-		Cmd:  []string{gobin, "tool", "dist", "test", "-k", "-json"},
-		Env:  []string{"GOTOOLCHAIN=local", "GOROOT=", "GOFLAGS=", "PATH=" + filepath.Join(env.Goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH")},
-		Desc: "go tool dist test -k (the whole upstream suite; every unit runs, whatever fails)",
-	}
-	if !st.Partial {
-		return t, nil
-	}
-	out, err := runOutput(t.Dir, t.Env, gobin, "tool", "dist", "test", "-list")
-	if err != nil {
-		return t, err
-	}
-	var keep []string
-	for _, name := range strings.Fields(out) {
-		skip := ""
-		for _, s := range partialSkips {
-			if strings.HasPrefix(name, s.prefix) {
-				skip = s.dir
-			}
+// partialSkip says why a dist test cannot run on a partial base: the
+// directory it needs is not in the toolchain module.
+func partialSkip(name string) string {
+	for _, s := range partialSkips {
+		if strings.HasPrefix(name, s.prefix) {
+			return "base has no " + s.dir
 		}
-		if skip != "" {
-			fmt.Fprintf(stdout, "%s: skipped: base has no %s\n", name, skip)
-			continue
-		}
-		keep = append(keep, name)
 	}
-	t.Cmd = append(t.Cmd, keep...)
-	return t, nil
+	return ""
 }
 
 // portsResult runs the ports tier: unilock ports with its defaults, counted

@@ -1,0 +1,441 @@
+package suite
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"unilock/internal/series"
+	"unilock/internal/tiers"
+)
+
+// Class is what a test's outcomes on the two sides say.
+type Class string
+
+const (
+	Passed       Class = "passed"         // passed on both (or on the fork, with no upstream run)
+	Skipped      Class = "skipped"        // skipped on both, or skipped on one and passed on the other
+	New          Class = "new failure"    // fails on the fork every time, passes upstream every time
+	Shared       Class = "shared failure" // fails on both: an environment limit of this machine
+	Fixed        Class = "fixed by fork"  // passes on the fork, fails upstream every time
+	Flaky        Class = "flaky"          // failed and passed on one side across reruns
+	UpstreamOnly Class = "upstream only"  // ran upstream, not on the fork
+)
+
+// Classes in the order reports list them.
+var Classes = []Class{New, Flaky, Shared, Fixed, UpstreamOnly, Skipped, Passed}
+
+// Attempts are a test's outcomes on one side: the run, then each rerun.
+type Attempts []tiers.Status
+
+func (a Attempts) all(s tiers.Status) bool {
+	return len(a) > 0 && !slices.ContainsFunc(a, func(x tiers.Status) bool { return x != s })
+}
+
+func (a Attempts) none(s tiers.Status) bool { return !slices.Contains(a, s) }
+
+func (a Attempts) String() string {
+	var parts []string
+	for _, s := range a {
+		parts = append(parts, string(s))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Classify says what a test's outcomes on the fork and upstream mean. A
+// side that did not run the test has no attempts; with no upstream run at
+// all (compared false) a failure on the fork is a new failure.
+func Classify(fork, up Attempts) Class {
+	switch {
+	case len(fork) == 0:
+		return UpstreamOnly
+	case len(up) == 0:
+		switch {
+		case fork.all(tiers.Fail):
+			return New
+		case fork.none(tiers.Fail) && fork.all(tiers.Skip):
+			return Skipped
+		case fork.none(tiers.Fail):
+			return Passed
+		}
+		return Flaky
+	case fork.all(tiers.Fail) && up.none(tiers.Fail):
+		return New
+	case fork.all(tiers.Fail) && up.all(tiers.Fail):
+		return Shared
+	case fork.none(tiers.Fail) && up.all(tiers.Fail):
+		return Fixed
+	case fork.none(tiers.Fail) && up.none(tiers.Fail):
+		if fork.all(tiers.Skip) || up.all(tiers.Skip) {
+			return Skipped
+		}
+		return Passed
+	}
+	return Flaky
+}
+
+// NeedsRerun reports whether a test's first outcomes are a disagreement that
+// reruns must confirm before the test is called a new failure or fixed.
+func NeedsRerun(fork, up tiers.Status) bool {
+	return (fork == tiers.Fail) != (up == tiers.Fail) && fork != "" && up != ""
+}
+
+// Row is one test that did not simply pass on both sides.
+type Row struct {
+	Name     string `json:"name"` // "pkg.Test", "pkg:variant.Test", or "pkg" for a package-level failure
+	Class    Class  `json:"class"`
+	Fork     string `json:"fork,omitempty"`     // outcomes across attempts: "fail,fail,fail"
+	Upstream string `json:"upstream,omitempty"` // the same upstream
+	Detail   string `json:"detail,omitempty"`   // how it failed: "build failed: ...", the binary's last words
+	Shard    string `json:"shard,omitempty"`
+}
+
+// SideInfo sums up one side's run.
+type SideInfo struct {
+	Goroot  string  `json:"goroot"`
+	Version string  `json:"version"`
+	Units   int     `json:"units"` // dist tests run
+	Passed  int     `json:"passed"`
+	Failed  int     `json:"failed"`
+	Skipped int     `json:"skipped"`
+	Seconds float64 `json:"seconds"` // time the run took (shards: summed)
+	Error   string  `json:"error,omitempty"`
+}
+
+// Report is the result of a run (one shard, or shards merged).
+type Report struct {
+	Format   int               `json:"format"`
+	Date     time.Time         `json:"date"`
+	Machine  string            `json:"machine"`
+	Series   string            `json:"series"` // series.Digest of patches/
+	Shards   []string          `json:"shards"` // "2/4"; "1/1" for an unsharded run
+	Run      string            `json:"run,omitempty"`
+	Env      map[string]string `json:"env,omitempty"` // GO_TEST_SHORT, GO_TEST_TIMEOUT_SCALE, GO_BUILDER_NAME as set
+	Reruns   int               `json:"reruns"`
+	Compared bool              `json:"compared"` // upstream ran too
+	Fork     SideInfo          `json:"fork"`
+	Upstream SideInfo          `json:"upstream"`
+	Counts   map[Class]int     `json:"counts"`
+	Units    []string          `json:"units"` // the dist test names run, in order
+	Rows     []Row             `json:"rows"`  // every test not passed on both, sorted by class, then name
+	Seconds  float64           `json:"seconds"`
+}
+
+const reportFormat = 1
+
+// Build classifies the outcomes of both sides into a report's counts and
+// rows. details names how each failure failed.
+func (r *Report) Build(fork, up map[string]Attempts, details map[string]string) {
+	r.Format = reportFormat
+	r.Counts = map[Class]int{}
+	r.Rows = nil
+	keys := map[string]bool{}
+	for k := range fork {
+		keys[k] = true
+	}
+	for k := range up {
+		keys[k] = true
+	}
+	shard := ""
+	if len(r.Shards) == 1 {
+		shard = r.Shards[0]
+	}
+	for k := range keys {
+		c := Classify(fork[k], up[k])
+		if !r.Compared && len(fork[k]) == 0 {
+			continue
+		}
+		r.Counts[c]++
+		if c == Passed {
+			continue
+		}
+		if c == UpstreamOnly && up[k].none(tiers.Fail) {
+			continue // counted, not listed: a test the fork does not have
+		}
+		r.Rows = append(r.Rows, Row{Name: k, Class: c, Fork: fork[k].String(), Upstream: up[k].String(), Detail: details[k], Shard: shard})
+	}
+	r.sortRows()
+}
+
+func (r *Report) sortRows() {
+	order := map[Class]int{}
+	for i, c := range Classes {
+		order[c] = i
+	}
+	sort.Slice(r.Rows, func(i, j int) bool {
+		a, b := r.Rows[i], r.Rows[j]
+		if a.Class != b.Class {
+			return order[a.Class] < order[b.Class]
+		}
+		return a.Name < b.Name
+	})
+}
+
+// NewFailures are the rows that make a run fail.
+func (r *Report) NewFailures() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.Class == New {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Write writes the report as indented JSON.
+func (r *Report) Write(path string) error {
+	data, err := json.MarshalIndent(r, "", "\t")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o666)
+}
+
+// Read reads a report Write wrote.
+func Read(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a suite result: %v", path, err)
+	}
+	if r.Format != reportFormat {
+		return nil, fmt.Errorf("%s: suite result format %d, want %d (rerun: unilock suite)", path, r.Format, reportFormat)
+	}
+	return &r, nil
+}
+
+// Merge combines shard reports into one. The shards must come from the same
+// series and the same N, with no dist test in two of them; missing says which
+// shards of N are absent ("" when all are there).
+func Merge(rs []*Report) (merged *Report, missing string, err error) {
+	if len(rs) == 0 {
+		return nil, "", fmt.Errorf("no shard results to merge")
+	}
+	m := &Report{Format: reportFormat, Machine: rs[0].Machine, Series: rs[0].Series, Run: rs[0].Run, Env: rs[0].Env, Reruns: rs[0].Reruns, Compared: true, Counts: map[Class]int{}}
+	m.Fork.Goroot, m.Fork.Version = rs[0].Fork.Goroot, rs[0].Fork.Version
+	m.Upstream.Goroot, m.Upstream.Version = rs[0].Upstream.Goroot, rs[0].Upstream.Version
+	owner := map[string]string{}
+	seen := map[string]bool{}
+	n := 0
+	var machines []string
+	for _, r := range rs {
+		if r.Series != m.Series {
+			return nil, "", fmt.Errorf("shard %s was run on series %.12s, shard %s on %.12s: rerun the stale one", strings.Join(r.Shards, ","), r.Series, strings.Join(rs[0].Shards, ","), m.Series)
+		}
+		if r.Date.After(m.Date) {
+			m.Date = r.Date
+		}
+		if !slices.Contains(machines, r.Machine) {
+			machines = append(machines, r.Machine)
+		}
+		m.Compared = m.Compared && r.Compared
+		for _, s := range r.Shards {
+			sh, err := ParseShard(s)
+			if err != nil {
+				return nil, "", err
+			}
+			if n == 0 {
+				n = sh.N
+			}
+			if sh.N != n {
+				return nil, "", fmt.Errorf("shards of %d and of %d cannot be merged: run every shard with the same n", n, sh.N)
+			}
+			if seen[s] {
+				return nil, "", fmt.Errorf("shard %s given twice", s)
+			}
+			seen[s] = true
+			m.Shards = append(m.Shards, s)
+		}
+		shard := strings.Join(r.Shards, ",")
+		for _, u := range r.Units {
+			if o, ok := owner[u]; ok && o != shard {
+				return nil, "", fmt.Errorf("dist test %q ran in shard %s and in shard %s: the shards were not cut the same way", u, o, shard)
+			}
+			owner[u] = shard
+			m.Units = append(m.Units, u)
+		}
+		for _, side := range []struct{ to, from *SideInfo }{{&m.Fork, &r.Fork}, {&m.Upstream, &r.Upstream}} {
+			side.to.Units += side.from.Units
+			side.to.Passed += side.from.Passed
+			side.to.Failed += side.from.Failed
+			side.to.Skipped += side.from.Skipped
+			side.to.Seconds += side.from.Seconds
+			if side.from.Error != "" {
+				side.to.Error = strings.TrimPrefix(side.to.Error+"; ", "; ") + shard + ": " + side.from.Error
+			}
+		}
+		for c, k := range r.Counts {
+			m.Counts[c] += k
+		}
+		m.Rows = append(m.Rows, r.Rows...)
+		m.Seconds += r.Seconds
+	}
+	m.Machine = strings.Join(machines, "; ")
+	m.sortRows()
+	sort.Slice(m.Shards, func(i, j int) bool {
+		a, _ := ParseShard(m.Shards[i])
+		b, _ := ParseShard(m.Shards[j])
+		return a.I < b.I
+	})
+	var absent []string
+	for i := 1; i <= n; i++ {
+		if s := (Shard{i, n}).String(); !seen[s] && n > 1 {
+			absent = append(absent, s)
+		}
+	}
+	return m, strings.Join(absent, ", "), nil
+}
+
+// classTitle is how the Markdown table names a class.
+var classTitle = map[Class]string{
+	Passed:       "passed on both",
+	Skipped:      "skipped",
+	New:          "new failures (fork fails, upstream passes)",
+	Shared:       "shared failures (environment limits of the machine)",
+	Fixed:        "fixed by the fork",
+	Flaky:        "flaky (failed and passed across reruns)",
+	UpstreamOnly: "upstream only (not run on the fork)",
+}
+
+// marker is the line of the Markdown report that ReportStale reads.
+var marker = regexp.MustCompile(`<!-- unilock suite: series ([0-9a-f]{64}) -->`)
+
+// Markdown is the report as a Markdown page: the sides, the classes and
+// every row that is not a pass on both. It is made from the JSON result
+// alone, so unilock suite table regenerates it.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# The whole Go test suite: fork against upstream\n\n")
+	fmt.Fprintf(&b, "<!-- unilock suite: series %s -->\n", r.Series)
+	fmt.Fprintf(&b, "<!-- Generated by unilock suite from its JSON result; regenerate with: unilock/unilock.bash suite table RESULT.json -->\n\n")
+	what := "the whole suite (`go tool dist test -k`)"
+	if r.Run != "" {
+		what = fmt.Sprintf("the dist tests matching `%s` (`go tool dist test -k`)", r.Run)
+	}
+	shards := "unsharded"
+	if len(r.Shards) > 0 && !(len(r.Shards) == 1 && r.Shards[0] == "1/1") {
+		shards = "shards " + strings.Join(r.Shards, ", ")
+	}
+	fmt.Fprintf(&b, "Run on %s, %s: %s, %s, %d reruns of each disagreement per side.\n\n", r.Date.UTC().Format("2006-01-02 15:04 UTC"), r.Machine, what, shards, r.Reruns)
+	fmt.Fprintf(&b, "Series digest `%.16s` (patches/). Wall time %s.\n", r.Series, duration(r.Seconds))
+	if len(r.Env) > 0 {
+		var kv []string
+		for _, k := range sortedKeys(r.Env) {
+			kv = append(kv, "`"+k+"="+r.Env[k]+"`")
+		}
+		fmt.Fprintf(&b, "Environment: %s.\n", strings.Join(kv, " "))
+	}
+	fmt.Fprintf(&b, "\n| | fork | upstream |\n|---|---|---|\n")
+	up := func(f func(SideInfo) string) string {
+		if !r.Compared {
+			return "not run"
+		}
+		return f(r.Upstream)
+	}
+	row := func(name string, f func(SideInfo) string) {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", name, f(r.Fork), up(f))
+	}
+	row("toolchain", func(s SideInfo) string { return "`" + s.Version + "`" })
+	row("dist tests", func(s SideInfo) string { return fmt.Sprint(s.Units) })
+	row("tests passed", func(s SideInfo) string { return fmt.Sprint(s.Passed) })
+	row("failed", func(s SideInfo) string { return fmt.Sprint(s.Failed) })
+	row("skipped", func(s SideInfo) string { return fmt.Sprint(s.Skipped) })
+	row("time", func(s SideInfo) string { return duration(s.Seconds) })
+	fmt.Fprintf(&b, "\n| outcome | tests |\n|---|---|\n")
+	for _, c := range Classes {
+		fmt.Fprintf(&b, "| %s | %d |\n", classTitle[c], r.Counts[c])
+	}
+	for _, side := range []struct {
+		name string
+		s    SideInfo
+	}{{"fork", r.Fork}, {"upstream", r.Upstream}} {
+		if side.s.Error != "" {
+			fmt.Fprintf(&b, "\nThe %s's run failed with nothing named: %s\n", side.name, side.s.Error)
+		}
+	}
+	for _, c := range Classes {
+		var rows []Row
+		for _, row := range r.Rows {
+			if row.Class == c {
+				rows = append(rows, row)
+			}
+		}
+		if len(rows) == 0 || c == Skipped {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n| test | fork | upstream | how |\n|---|---|---|---|\n", strings.ToUpper(classTitle[c][:1])+classTitle[c][1:])
+		for _, row := range rows {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", row.Name, orDash(row.Fork), orDash(row.Upstream), cell(row.Detail))
+		}
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func cell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+func duration(sec float64) string {
+	d := time.Duration(sec * float64(time.Second)).Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ReportPath is the dated report in the repository, relative to its root.
+const ReportPath = "docs/suite.md"
+
+// ReportStale reports whether the suite report in docs/ was made on another
+// series than patches/ holds now, and why, with the command that remakes it.
+// A missing report is stale.
+func ReportStale(root string) (stale bool, why string) {
+	data, err := os.ReadFile(filepath.Join(root, ReportPath))
+	if err != nil {
+		return true, fmt.Sprintf("no %s: make it with unilock/unilock.bash suite -report", ReportPath)
+	}
+	m := marker.FindSubmatch(data)
+	if m == nil {
+		return true, fmt.Sprintf("%s names no series digest: remake it with unilock/unilock.bash suite -report", ReportPath)
+	}
+	ps, err := series.Load(filepath.Join(root, "patches"))
+	if err != nil {
+		return true, fmt.Sprintf("cannot read patches/: %v", err)
+	}
+	if d := series.Digest(ps); d != string(m[1]) {
+		return true, fmt.Sprintf("%s was run on series %.12s, patches/ is now %.12s: remake it with unilock/unilock.bash suite -report", ReportPath, m[1], d)
+	}
+	return false, fmt.Sprintf("%s was run on this series", ReportPath)
+}

@@ -1,0 +1,67 @@
+package suite
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// actionlintModule is the pinned actionlint (github.com/rhysd/actionlint):
+// installed from the module proxy (checked against the checksum database),
+// or from the module cache once it has been.
+const actionlintModule = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+// workflow is the GitHub Actions workflow of the whole suite.
+const workflow = "../../../.github/workflows/suite.yml"
+
+func actionlint(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: not building actionlint")
+	}
+	bin := t.TempDir()
+	cmd := exec.Command("go", "install", actionlintModule)
+	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOOS=", "GOARCH=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("actionlint cannot be had here, so %s is not checked: go install %s: %v\n%s\n(it needs the module proxy once, or the module in the module cache: GOFLAGS=-mod=mod go install %s)", workflow, actionlintModule, err, out, actionlintModule)
+	}
+	exe := "actionlint"
+	if filepath.Separator == '\\' {
+		exe += ".exe"
+	}
+	return filepath.Join(bin, exe)
+}
+
+// TestWorkflow checks the workflow with actionlint, and that actionlint finds
+// the mistakes of a broken one (so a pass means something).
+func TestWorkflow(t *testing.T) {
+	data, err := os.ReadFile(workflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{
+		"runner: ubuntu-24.04 }", "runner: ubuntu-24.04-arm }", "runner: macos-15 }", "runner: macos-15-intel }", "runner: windows-2025 }",
+		"shard: [1, 2, 3, 4]", `suite -list -shard "${{ matrix.shard }}/4"`, `-shard "${{ matrix.shard }}/4" -o`,
+		"needs: [suite, ports]", "unilock/unilock.bash suite merge", "unilock/unilock.bash ports -base",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q", workflow, want)
+		}
+	}
+	lint := actionlint(t)
+	if out, err := exec.Command(lint, "-no-color", workflow).CombinedOutput(); err != nil {
+		t.Errorf("actionlint %s: %v\n%s", workflow, err, out)
+	}
+	out, err := exec.Command(lint, "-no-color", "testdata/broken-workflow.yml").CombinedOutput()
+	if err == nil {
+		t.Errorf("actionlint passed a broken workflow")
+	}
+	for _, want := range []string{"nosuch", "nosuchjob"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("actionlint did not report %q:\n%s", want, out)
+		}
+	}
+}
