@@ -148,7 +148,7 @@ func (c *Checker) Execute(p Port, how string, log io.Writer, w io.Writer) *Run {
 		case r.Passed+r.Failed+r.Skipped == 0:
 			// An emulator that exits 0 without running the binary (Wine
 			// lacking a 32-bit loader does) must not pass as a run.
-			errs = append(errs, t.Name+": no test ran (the binary printed no test results; see the log)")
+			errs = append(errs, t.Name+": no test ran (the binary printed no test results; its output: "+logName(log)+")")
 		}
 	}
 	run.Error = strings.Join(errs, "\n")
@@ -203,4 +203,13 @@ func (c *Checker) CompileAll(ps []Port, jobs int, logDir string, done func(n int
 	close(work)
 	wg.Wait()
 	return rows, firstErr
+}
+
+// logName is the path of a log written to a file, or "the port's log in
+// .unilock/log/".
+func logName(w io.Writer) string {
+	if f, ok := w.(interface{ Name() string }); ok && f.Name() != "" {
+		return f.Name()
+	}
+	return "the port's log in .unilock/log/"
 }
