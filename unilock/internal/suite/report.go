@@ -130,8 +130,10 @@ type Report struct {
 const reportFormat = 1
 
 // Build classifies the outcomes of both sides into a report's counts and
-// rows. details names how each failure failed.
-func (r *Report) Build(fork, up map[string]Attempts, details map[string]string) {
+// rows. details names how each failure failed. A package's own outcome
+// (the key "pkg") is compared like a test's, but a package that passes on
+// both is not counted: the counts are of tests.
+func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, packages map[string]bool) {
 	r.Format = reportFormat
 	r.Counts = map[Class]int{}
 	r.Rows = nil
@@ -149,6 +151,9 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string) 
 	for k := range keys {
 		c := Classify(fork[k], up[k])
 		if !r.Compared && len(fork[k]) == 0 {
+			continue
+		}
+		if packages[k] && (c == Passed || c == Skipped || c == UpstreamOnly) {
 			continue
 		}
 		r.Counts[c]++

@@ -177,7 +177,13 @@ func RunSuite(o Options) (*Report, error) {
 			}
 		}
 	}
-	r.Build(attempts[0], attempts[1], details)
+	packages := map[string]bool{}
+	for _, res := range results {
+		for p := range res.Units {
+			packages[p] = true
+		}
+	}
+	r.Build(attempts[0], attempts[1], details, packages)
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
 }

@@ -337,9 +337,11 @@ func Run(t Tier, w, log io.Writer) Result {
 	}
 	if len(t.Parts) > 0 {
 		res := Result{Tier: t.Name}
-		for _, p := range t.Parts {
+		for i, p := range t.Parts {
 			fmt.Fprintf(log, "=== part %s: %s\n", p.Name, strings.Join(p.Cmd, " "))
+			fmt.Fprintf(w, "  part %d/%d %s: %s\n", i+1, len(t.Parts), p.Name, strings.Join(append(append(envOf(p.Env, "CC"), "go"), p.Cmd[1:]...), " "))
 			r := RunCmd(t.Name+"/"+p.Name, p.Dir, p.Cmd, p.Env, w, log)
+			fmt.Fprintf(w, "  part %s: %d passed, %d failed, %d skipped in %s\n", p.Name, r.Passed, r.Failed, r.Skipped, r.Elapsed.Round(100*time.Millisecond))
 			res.Passed += r.Passed
 			res.Failed += r.Failed
 			res.Skipped += r.Skipped
@@ -378,6 +380,20 @@ func RunCmd(name, dir string, args, env []string, w, log io.Writer) Result {
 	Scan(stdout, c)
 	werr := cmd.Wait()
 	return c.Finish(name, args, werr, time.Since(start))
+}
+
+// envOf returns the settings of the named variables in env, for showing a
+// command line.
+func envOf(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		for _, n := range names {
+			if strings.HasPrefix(kv, n+"=") {
+				out = append(out, kv)
+			}
+		}
+	}
+	return out
 }
 
 // Scan feeds every line of r to c.
