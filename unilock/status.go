@@ -115,7 +115,7 @@ func printLeftovers(env *Env) error {
 	if len(ls) == 0 {
 		return nil
 	}
-	fmt.Fprintf(stdout, "left     %s beside goroot/, kept until you remove them:\n", plural(len(ls), "tree"))
+	fmt.Fprintf(stdout, "left     %s beside goroot/, kept until removed:\n", plural(len(ls), "tree"))
 	for _, l := range ls {
 		fmt.Fprintf(stdout, "         %s\n", l)
 	}
