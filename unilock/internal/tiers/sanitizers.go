@@ -56,10 +56,11 @@ func SanitizerTier(gobin string, env []string) Tier {
 			return CheckSanitizers(gobin, env)
 		},
 		Parts: []Part{
-			// GCC has no MSAN: testsanitizers skips TestMSAN with gcc, so
-			// the first part leaves it out and the second runs it with clang.
+			// GCC has no MSAN: testsanitizers skips the MSAN tests with gcc,
+			// so the first part leaves TestMSAN out and the second runs the
+			// MSAN tests (TestMSAN, TestShared/msan_shared) with clang.
 			{Name: "testsanitizers", Cmd: test("-short", "-timeout=30m", "-skip=^TestMSAN$", "cmd/cgo/internal/testsanitizers"), Env: env},
-			{Name: "msan", Cmd: test("-short", "-timeout=30m", "-run=^TestMSAN$", "cmd/cgo/internal/testsanitizers"), Env: append(env[:len(env):len(env)], "CC=clang")},
+			{Name: "msan", Cmd: test("-short", "-timeout=30m", "-run=^(TestMSAN|TestShared)$/msan", "cmd/cgo/internal/testsanitizers"), Env: append(env[:len(env):len(env)], "CC=clang")},
 			{Name: "cgo", Cmd: test("-short", "-timeout=20m", "-run=Cgo", "runtime"), Env: env},
 			{Name: "race-runtime", Cmd: test("-race", "-short", "-timeout=20m", "-run="+LockSubset, "runtime"), Env: env},
 			{Name: "race-sync", Cmd: test("-race", "-short", "-timeout=20m", "sync"), Env: env},
