@@ -16,11 +16,19 @@ import (
 // tierNames are the default tiers, in order. Every tier runs with
 // -count=1: a toolchain's test command must run its tests, not replay results
 // from the go command's test cache.
-var tierNames = []string{"tool", "lock", "staticlockranking", sanitizersTier}
+var tierNames = []string{"tool", "lock", "staticlockranking"}
 
 // sanitizersTier runs the C sanitizer tests, the runtime's cgo tests and
-// -race runs of runtime and sync (see tiers.SanitizerTier).
+// -race runs of runtime and sync (see tiers.SanitizerTier). It runs only
+// when named: it takes several minutes on 2 cores and needs the C sanitizer
+// runtimes installed (as root); .ci/run installs them and runs it.
 const sanitizersTier = "sanitizers"
+
+// namedTiers run only when named, with what they cost.
+var namedTiers = []struct{ name, desc string }{
+	{sanitizersTier, "C TSAN/ASAN/MSAN cgo tests, the runtime's cgo tests, -race runtime and sync"},
+	{portsTier, "unilock ports: every port compiled, the lock tests executed where this machine can"},
+}
 
 // portsTier is the tier that runs unilock ports (every port compiled, the
 // lock tests executed where this machine can): about 15 minutes on 2 cores,
@@ -53,7 +61,12 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 }
 
 func runTest(env *Env, args []string) error {
-	fs := newFlags("test", "[-all] [tier ...]", "Run the test tiers on the built fork: "+strings.Join(tierNames, ", ")+" (the default), and\n"+portsTier+" (unilock ports: every port compiled, lock tests executed where this machine can; only when named).\nWith -all, run the whole upstream suite instead, fork against upstream: unilock suite (go tool dist test -k).")
+	doc := "Run the test tiers on the built fork: " + strings.Join(tierNames, ", ") + " (the default), and these only when named:\n"
+	for _, t := range namedTiers {
+		doc += "  " + t.name + ": " + t.desc + "\n"
+	}
+	doc += "With -all, run the whole upstream suite instead, fork against upstream: unilock suite (go tool dist test -k)."
+	fs := newFlags("test", "[-all] [tier ...]", doc)
 	fs.Bool("all", false, "run the whole upstream suite, fork against upstream: unilock suite, with the flags that follow (see unilock suite -h)")
 	if len(args) > 0 && (args[0] == "-all" || args[0] == "--all") {
 		return runSuite(env, args[1:])
@@ -84,7 +97,7 @@ func runTest(env *Env, args []string) error {
 			t, ok = tiers.Tier{Name: portsTier, Desc: "unilock ports (every port in go tool dist list)"}, true
 		}
 		if !ok {
-			return fmt.Errorf("unknown tier %q (tiers: %s, %s; the whole suite: ./run.bash -all)", n, strings.Join(tierNames, ", "), portsTier)
+			return fmt.Errorf("unknown tier %q (tiers: %s, %s, %s; the whole suite: ./run.bash -all)", n, strings.Join(tierNames, ", "), sanitizersTier, portsTier)
 		}
 		if n != "tool" {
 			if err := checkBuilt(env); err != nil {
@@ -109,6 +122,13 @@ func runTest(env *Env, args []string) error {
 		if r.Err != nil {
 			fmt.Fprintf(stdout, "tier %s: %v\n", t.Name, r.Err)
 		}
+	}
+	if len(fs.Args()) == 0 {
+		var names []string
+		for _, t := range namedTiers {
+			names = append(names, t.name)
+		}
+		fmt.Fprintf(stdout, "\nnot run (name them; CI runs them): ./run.bash %s\n", strings.Join(names, " "))
 	}
 	printResults(stdout, results)
 	for _, r := range results {
