@@ -107,8 +107,8 @@ func runSuite(env *Env, args []string) error {
 		return fmt.Errorf("%s/bin/go does not run (%v): run ./make.bash", fork, err)
 	}
 	if !*forkOnly {
-		up := *upstreamDir
-		if up == "" {
+		up, _ := filepath.Abs(*upstreamDir)
+		if *upstreamDir == "" {
 			if up, err = upstreamToolchain(env, clock); err != nil {
 				return err
 			}

@@ -220,7 +220,7 @@ func (s *Side) Rerun(names []string, units map[string]string) map[string]tiers.S
 	collect := func(args []string) {
 		cmd := exec.Command(s.gobin(), args...)
 		cmd.Dir = filepath.Join(s.Goroot, "src")
-		cmd.Env = s.Env()
+		cmd.Env = s.Env() // dist test and the reruns' go test run with -count=1: no cached results
 		cmd.Stderr = s.Log
 		fmt.Fprintf(s.Log, "=== %s rerun: go %s\n", s.Label, strings.Join(args, " "))
 		c := tiers.NewCollector(io.Discard, s.Log)
