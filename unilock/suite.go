@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"unilock/internal/build"
 	"unilock/internal/goroot"
 	"unilock/internal/phase"
 	"unilock/internal/suite"
@@ -89,7 +90,7 @@ func runSuite(env *Env, args []string) error {
 		skip = partialSkip
 	}
 	if *list {
-		s := &suite.Side{Label: "fork", Goroot: fork, Knobs: suite.KnobEnv()}
+		s := &suite.Side{Label: "fork", Goroot: fork, Knobs: suite.KnobEnv(), Extra: build.CacheEnv(env.State, fork)}
 		units, err := suite.Units(s, shard, *run, skip, stdout)
 		if err != nil {
 			return err
@@ -102,6 +103,7 @@ func runSuite(env *Env, args []string) error {
 	o := suite.Options{
 		Root: env.Root, Fork: fork, Shard: shard, Run: *run, Reruns: *reruns, RerunMax: *rerunMax,
 		Skip: skip, Out: stdout, LogDir: filepath.Join(env.State, "log"), Clock: clock,
+		Env: func(gr string) []string { return build.CacheEnv(env.State, gr) },
 	}
 	if o.Versions[0], err = goVersion(fork); err != nil {
 		return fmt.Errorf("%s/bin/go does not run (%v): run ./make.bash", fork, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"unilock/internal/build"
 	"unilock/internal/goroot"
 	"unilock/internal/phase"
 	"unilock/internal/tiers"
@@ -37,7 +38,9 @@ const portsTier = "ports"
 
 func lockTiers(env *Env) map[string]tiers.Tier {
 	gobin := filepath.Join(env.Goroot, "bin", "go")
-	clean := []string{"GOTOOLCHAIN=local", "GOEXPERIMENT=", "GOOS=", "GOARCH=", "GOFLAGS=", "GOROOT="}
+	// The fork's tests build with the tool's own build cache for goroot/
+	// (.unilock/gocache/), never the user's.
+	clean := append([]string{"GOTOOLCHAIN=local", "GOEXPERIMENT=", "GOOS=", "GOARCH=", "GOFLAGS=", "GOROOT="}, build.CacheEnv(env.State, env.Goroot)...)
 	return map[string]tiers.Tier{
 		"tool": {
 			Name: "tool", Dir: filepath.Join(env.Root, "unilock"),

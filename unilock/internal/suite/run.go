@@ -36,6 +36,7 @@ type Side struct {
 	Label  string // "fork" or "upstream"
 	Goroot string
 	Knobs  map[string]string
+	Extra  []string  // added to the environment last (the side's own build cache)
 	Log    io.Writer // every line of output
 	Out    io.Writer // failures as they happen, progress
 	Clock  *phase.Clock
@@ -61,7 +62,7 @@ func (s *Side) Env() []string {
 	for _, k := range sortedKeys(s.Knobs) {
 		env = append(env, k+"="+s.Knobs[k])
 	}
-	return env
+	return append(env, s.Extra...)
 }
 
 // List is go tool dist test -list: every dist test name, in order.

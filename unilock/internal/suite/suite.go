@@ -35,6 +35,9 @@ type Options struct {
 	Clock  *phase.Clock
 	// Expect is how long each side took last time, for the estimate.
 	Expect [2]time.Duration
+	// Env returns what a side's commands add to their environment (its
+	// own build cache), given its GOROOT.
+	Env func(goroot string) []string
 }
 
 // Units lists the dist tests of the shard on the side's toolchain.
@@ -101,6 +104,9 @@ func RunSuite(o Options) (*Report, error) {
 	results := make([]*Result, len(sides))
 	for i, s := range sides {
 		s.Knobs, s.Out, s.Clock = knobs, o.Out, o.Clock
+		if o.Env != nil {
+			s.Extra = o.Env(s.Goroot)
+		}
 		logPath := filepath.Join(o.LogDir, "suite-"+s.Label+"-"+stamp+".log")
 		logf, err := os.Create(logPath)
 		if err != nil {
