@@ -122,7 +122,12 @@ func RunSuite(o Options) (*Report, error) {
 			r.Units = units
 		}
 		if len(units) == 0 {
-			return nil, fmt.Errorf("no dist test in shard %s matches -run %q (list them: %s tool dist test -list)", o.Shard, o.Run, s.gobin())
+			// A shard may hold none of a selection: its empty result still
+			// counts in a merge, which checks that every shard is there.
+			o.Clock.Phase("%s: no dist test of shard %s matches -run %q: nothing to run", s.Label, o.Shard, o.Run)
+			infos[i].Goroot, infos[i].Version = s.Goroot, o.Versions[i]
+			results[i] = &Result{Outcomes: map[string]tiers.Status{}, Details: map[string]string{}, Units: map[string]string{}}
+			continue
 		}
 		o.Clock.Phase("%s: go tool dist test -k -json, %d dist tests of shard %s (%s; log %s)", s.Label, len(units), o.Shard, o.Versions[i], logPath)
 		res := s.Run(units, o.Expect[i])
