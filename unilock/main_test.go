@@ -126,6 +126,11 @@ func TestStatus(t *testing.T) {
 	if err != nil || !strings.Contains(out, "not materialised: run ./make.bash") {
 		t.Fatalf("status before make: %v\n%s", err, out)
 	}
+	// The fixture repository has no docs/suite.md: status names the
+	// command that makes it.
+	if !strings.Contains(out, "suite    stale: no docs/suite.md: make it with unilock/unilock.bash suite -report") {
+		t.Errorf("status does not say the suite report is missing:\n%s", out)
+	}
 	capture(t, func() error { return runMake(env, nil) })
 	os.WriteFile(filepath.Join(env.Goroot, "src/runtime/new.go"), []byte("package runtime\n"), 0o644)
 	out, err = capture(t, func() error { return runStatus(env, nil) })

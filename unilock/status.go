@@ -6,6 +6,7 @@ import (
 	"unilock/internal/fork"
 	"unilock/internal/goroot"
 	"unilock/internal/series"
+	"unilock/internal/suite"
 )
 
 func runStatus(env *Env, args []string) error {
@@ -26,6 +27,11 @@ func runStatus(env *Env, args []string) error {
 	fmt.Fprintf(stdout, "series   %s in patches/\n", plural(len(ps), "patch"))
 	for _, p := range ps {
 		fmt.Fprintf(stdout, "         %s\n", p.Name)
+	}
+	if stale, why := suite.ReportStale(env.Root); stale {
+		fmt.Fprintf(stdout, "suite    stale: %s\n", why)
+	} else {
+		fmt.Fprintf(stdout, "suite    %s\n", why)
 	}
 	t := goroot.Tree{Dir: env.Goroot}
 	if err := printLeftovers(env); err != nil {
