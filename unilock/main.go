@@ -11,6 +11,7 @@
 //	unilock bench [flags]         upstream vs the fork: benchstat table, raw results, plot
 //	unilock check-series          each patch alone on every port; commit message lint
 //	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
+//	unilock upstream [-gerrit URL] each patch's CL on Go's Gerrit: status, votes, release
 //	unilock rebase goX.Y.Z        move the series to another upstream release
 //	unilock status                base, series, build and unextracted work
 //	unilock extract               write goroot/'s commits back to patches/
@@ -55,6 +56,7 @@ func init() {
 		{"bench", "[flags]", "benchmark upstream against the fork: interleaved, benchstat, plot, syscall counts", runBench},
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
 		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
+		{"upstream", "[-gerrit URL]", "ask Go's Gerrit where each patch stands: CL, status, votes, first release", runUpstream},
 		{"rebase", "goX.Y.Z", "move the fork to another upstream release (3-way re-apply, verify, repin)", runRebase},
 		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
 		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},

@@ -37,6 +37,10 @@ func newRepo(t *testing.T) (*Env, string) {
 		return r
 	}
 	t.Cleanup(func() { newResolver = old })
+	// No test asks Go's Gerrit; those that want one serve it.
+	oldGerrit := defaultGerrit
+	defaultGerrit = ""
+	t.Cleanup(func() { defaultGerrit = oldGerrit })
 	runs := filepath.Join(t.TempDir(), "make.runs")
 	t.Setenv("FAKE_MAKE_RUNS", runs)
 	return &Env{Root: root, Goroot: filepath.Join(root, "goroot"), Patches: filepath.Join(root, "patches"), State: filepath.Join(root, ".unilock")}, runs

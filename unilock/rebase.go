@@ -19,15 +19,18 @@ import (
 var download = base.Download
 
 func runRebase(env *Env, args []string) error {
-	fs := newFlags("rebase", "[-module] goX.Y.Z", `Move the fork to another upstream release: fetch and verify it (the installed Go when it is
+	fs := newFlags("rebase", "[-module] [-gerrit URL] goX.Y.Z", `Move the fork to another upstream release: fetch and verify it (the installed Go when it is
 exactly that release, otherwise the golang.org/toolchain module, checked by the checksum
 database), re-apply patches/ to it with 3-way merges in a trial tree (goroot.rebase/), and,
 when every patch applies, write the new patches/, VERSION (goX.Y.Z-unilock.1) and
-upstream.pin and remake goroot/. A patch whose change the release already holds is dropped.
+upstream.pin and remake goroot/. A patch whose change the release already holds is dropped;
+for a dropped or conflicting patch, Go's Gerrit (-gerrit) is asked whether the release
+holds the patch's CL, to say why. A Gerrit that cannot be reached only loses that reason.
 
 When a patch conflicts, nothing changes: patches/, VERSION, upstream.pin and goroot/ stay as
 they were, and the report names each conflicting patch, file and hunk.`)
 	moduleOnly := fs.Bool("module", false, "take the golang.org/toolchain module even if the installed Go is that release")
+	gerritURL := fs.String("gerrit", defaultGerrit, "the Gerrit to ask why a patch drops or conflicts (\"\" asks none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,11 +74,22 @@ they were, and the report names each conflicting patch, file and hunk.`)
 	if err != nil {
 		return err
 	}
+	// Why a patch drops or conflicts: its CL may be in the release.
+	var ask []string
+	for _, p := range res.Patches {
+		if p.Outcome == goroot.Dropped || p.Outcome == goroot.Failed {
+			ask = append(ask, p.Patch)
+		}
+	}
+	reasons := upstreamReasons(*gerritURL, ps, ask, release, clock)
 	fmt.Fprintf(stdout, "\n%-66s  %s\n", "patch", "on "+release)
 	for _, p := range res.Patches {
 		fmt.Fprintf(stdout, "%-66s  %s\n", p.Patch, p.Outcome)
 		for _, c := range p.Conflicts {
 			fmt.Fprintf(stdout, "    %s: %s\n", c.File, strings.Join(c.Hunks, ", "))
+		}
+		if r, ok := reasons[p.Patch]; ok && p.Outcome == goroot.Failed {
+			fmt.Fprintf(stdout, "    upstream: %s: drop this patch from the series rather than port it\n", r)
 		}
 		if p.AfterConflict {
 			fmt.Fprintf(stdout, "    (may conflict only because an earlier patch did and was left out)\n")
@@ -90,7 +104,11 @@ extract it (unilock extract), and run unilock rebase %s again.`, release, rel(en
 
 	for _, p := range res.Patches {
 		if p.Outcome == goroot.Dropped {
-			clock.Phase("%s is dropped: %s already holds its change", p.Patch, release)
+			why := release + " already holds its change"
+			if r, ok := reasons[p.Patch]; ok {
+				why += ": " + r
+			}
+			clock.Phase("%s is dropped: %s", p.Patch, why)
 		}
 	}
 	newVersion := release + "-unilock.1"
