@@ -87,7 +87,7 @@ func upstreamReasons(url string, ps []series.Patch, names []string, release stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := review.New(url, 15*time.Second)
-	clock.Phase("asking %s whether %s holds the CLs of %s", c.URL, release, plural(len(ask), "patch"))
+	clock.Phase("asking %s whether %s holds the CL of each dropped or conflicting patch (%d)", c.URL, release, len(ask))
 	reasons, err := c.DroppedBy(ctx, ask, release)
 	if err != nil {
 		clock.Phase("could not ask Gerrit why (the rebase goes on without it): %v", err)

@@ -75,7 +75,11 @@ func Report(w io.Writer, sts []Status) string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(merged, "merged upstream")
+	if merged > 0 && len(firsts) > 0 {
+		add(merged, "merged upstream ("+strings.Join(firsts, "; ")+")")
+	} else {
+		add(merged, "merged upstream")
+	}
 	add(review, "under review")
 	add(abandoned, "abandoned")
 	add(missing, "not on Gerrit")
@@ -85,9 +89,6 @@ func Report(w io.Writer, sts []Status) string {
 		noun = "patch"
 	}
 	sum := fmt.Sprintf("%d %s: %s", len(sts), noun, strings.Join(parts, ", "))
-	if len(firsts) > 0 {
-		sum += " (" + strings.Join(firsts, "; ") + ")"
-	}
 	if derived > 0 {
 		sum += fmt.Sprintf("; %d without a stored Change-Id (unilock export -store)", derived)
 	}

@@ -199,7 +199,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", w, out)
 		}
 	}
-	want := "5 patches: 1 merged upstream, 1 under review, 1 abandoned, 1 not on Gerrit, 1 not known (Gerrit answered an error) (0001 in go1.26.10); 1 without a stored Change-Id (unilock export -store)"
+	want := "5 patches: 1 merged upstream (0001 in go1.26.10), 1 under review, 1 abandoned, 1 not on Gerrit, 1 not known (Gerrit answered an error); 1 without a stored Change-Id (unilock export -store)"
 	if sum != want {
 		t.Errorf("summary\n%s\nwant\n%s", sum, want)
 	}
