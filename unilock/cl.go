@@ -69,12 +69,13 @@ one unilock export derives and mails; store it with unilock export -store.`)
 }
 
 // upstreamReasons asks Gerrit which of the patches named in names the
-// release holds, for rebase to say why it drops them. It never fails: a
-// Gerrit that cannot be reached (or url "") only means no reasons, said in
-// a phase line.
-func upstreamReasons(url string, ps []series.Patch, names []string, release string, clock *phase.Clock) map[string]string {
+// release holds, for rebase to say why it drops them or why they conflict.
+// A rebase never fails for it: a Gerrit that cannot be reached (or url "")
+// only means no reasons, said in a phase line; the error is returned for
+// the caller to stop asking.
+func upstreamReasons(url string, ps []series.Patch, names []string, release string, clock *phase.Clock) (map[string]string, error) {
 	if url == "" || len(names) == 0 {
-		return nil
+		return nil, nil
 	}
 	var ask []series.Patch
 	for _, p := range ps {
@@ -87,10 +88,14 @@ func upstreamReasons(url string, ps []series.Patch, names []string, release stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := review.New(url, 15*time.Second)
-	clock.Phase("asking %s whether %s holds the CL of each dropped or conflicting patch (%d)", c.URL, release, len(ask))
+	if len(ask) == 1 {
+		clock.Phase("asking %s whether %s holds the CL of %s", c.URL, release, ask[0].Name)
+	} else {
+		clock.Phase("asking %s whether %s holds the CL of each dropped or conflicting patch (%d)", c.URL, release, len(ask))
+	}
 	reasons, err := c.DroppedBy(ctx, ask, release)
 	if err != nil {
 		clock.Phase("could not ask Gerrit why (the rebase goes on without it): %v", err)
 	}
-	return reasons
+	return reasons, err
 }

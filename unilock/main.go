@@ -13,6 +13,7 @@
 //	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
 //	unilock upstream [-gerrit URL] each patch's CL on Go's Gerrit: status, votes, release
 //	unilock rebase goX.Y.Z        move the series to another upstream release
+//	unilock rebase -continue      go on after resolving a conflict (or -skip, -abort)
 //	unilock status                base, series, build and unextracted work
 //	unilock extract               write goroot/'s commits back to patches/
 //	unilock materialise [--force] make goroot/ without building it
@@ -48,7 +49,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"make", "[--force]", "materialise goroot/ from the base and patches/, then build it", runMake},
+		{"make", "[--force] [-from DIR]", "materialise goroot/ from the base and patches/, then build it", runMake},
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
 		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
@@ -57,19 +58,19 @@ func init() {
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},
 		{"export", "[-onto DIR] [-store]", "export the series as an mbox with Change-Ids for upstream review", runExport},
 		{"upstream", "[-gerrit URL]", "ask Go's Gerrit where each patch stands: CL, status, votes, first release", runUpstream},
-		{"rebase", "goX.Y.Z", "move the fork to another upstream release (3-way re-apply, verify, repin)", runRebase},
+		{"rebase", "[-from DIR] [-gerrit URL] goX.Y.Z", "move the fork to another upstream release; at a conflict: -continue, -skip, -abort", runRebase},
 		{"status", "", "show the base, the series, the build and unextracted work", runStatus},
 		{"extract", "", "write goroot/'s commits above the base back to patches/", runExtract},
-		{"materialise", "[--force]", "make goroot/ from the base and patches/ without building", runMaterialise},
-		{"base", "", "resolve and verify the upstream base", runBase},
-		{"pin", "[GOROOT]", "pin the Go tree at GOROOT (default: go env GOROOT) as the base", runPin},
+		{"materialise", "[--force] [-from DIR]", "make goroot/ from the base and patches/ without building", runMaterialise},
+		{"base", "[-from DIR]", "resolve and verify the upstream base", runBase},
+		{"pin", "[GOROOT|-from DIR]", "pin the Go tree at GOROOT (default: go env GOROOT) as the base; -from: verified first", runPin},
 	}
 }
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "usage: unilock <command> [arguments]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-12s %-18s %s\n", c.name, c.args, c.short)
+		fmt.Fprintf(os.Stderr, "  %-12s %-22s %s\n", c.name, c.args, c.short)
 	}
 	fmt.Fprintf(os.Stderr, "\nRun unilock <command> -h for a command's flags.\n")
 }
@@ -107,6 +108,9 @@ type Env struct {
 	Goroot  string // goroot/
 	Patches string // patches/
 	State   string // .unilock/: logs and tool state, never committed
+	// From is a tree of the pinned release to take the base from (-from),
+	// or "": then the one remembered in .unilock/base-from, if any.
+	From string
 }
 
 // NewEnv finds the repository root: $UNILOCK_ROOT, or the nearest directory
@@ -182,6 +186,59 @@ func plural(n int, word string) string {
 
 // stdout is where commands print; tests capture it.
 var stdout io.Writer = os.Stdout
+
+// fromFile remembers, per clone, the tree a -from named: "RELEASE DIR".
+func fromFile(env *Env) string { return filepath.Join(env.State, "base-from") }
+
+// rememberFrom records dir as the tree of release to take the base from.
+func rememberFrom(env *Env, release, dir string) error {
+	if err := os.MkdirAll(env.State, 0o777); err != nil {
+		return err
+	}
+	return os.WriteFile(fromFile(env), []byte(release+" "+dir+"\n"), 0o666)
+}
+
+// rememberedFrom returns the tree -from last named for release, or "".
+func rememberedFrom(env *Env, release string) string {
+	data, err := os.ReadFile(fromFile(env))
+	if err != nil {
+		return ""
+	}
+	rel, dir, ok := strings.Cut(strings.TrimSpace(string(data)), " ")
+	if !ok || rel != release {
+		return ""
+	}
+	return dir
+}
+
+// resolver returns the base resolver for id, with the tree -from named (or
+// remembered) tried first.
+func resolver(env *Env, id *fork.Identity) *base.Resolver {
+	r := newResolver(id)
+	if env.From != "" {
+		r.From = env.From
+	} else if dir := rememberedFrom(env, id.Release); dir != "" {
+		r.From, r.FromOptional = dir, true
+	}
+	return r
+}
+
+// fromFlag adds -from to a command's flags; setFrom applies it.
+func fromFlag(fs *flag.FlagSet) *string {
+	return fs.String("from", "", "take the base from `DIR`, a tree of the pinned release you have (a git checkout at the release tag, or an unpacked goX.Y.Z.src.tar.gz: full, with api/ misc/ test/), verified against the pin or the golang.org/toolchain module; remembered for later runs")
+}
+
+func setFrom(env *Env, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	env.From = abs
+	return nil
+}
 
 // newResolver returns the base resolver for id; tests replace it.
 var newResolver = func(id *fork.Identity) *base.Resolver {

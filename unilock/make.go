@@ -19,7 +19,11 @@ import (
 func runMake(env *Env, args []string) error {
 	fs := newFlags("make", "[--force]", "Materialise goroot/ from the verified base and patches/, then build it with goroot/src/make.bash.\nWith nothing changed since the last successful build it only says so.")
 	force := fs.Bool("force", false, "discard edits and commits in goroot/ that are not in patches/")
+	from := fromFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := setFrom(env, *from); err != nil {
 		return err
 	}
 	clock := phase.New(stdout)
@@ -142,7 +146,11 @@ func goVersion(goroot string) (string, error) {
 func runMaterialise(env *Env, args []string) error {
 	fs := newFlags("materialise", "[--force]", "Make goroot/ from the verified base and patches/ without building it.")
 	force := fs.Bool("force", false, "discard edits and commits in goroot/ that are not in patches/")
+	from := fromFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := setFrom(env, *from); err != nil {
 		return err
 	}
 	_, err := materialise(env, phase.New(stdout), *force)
@@ -164,12 +172,18 @@ func materialise(env *Env, clock *phase.Clock, force bool) (goroot.Outcome, erro
 		Tree:     goroot.Tree{Dir: env.Goroot},
 		Identity: id,
 		Patches:  ps,
-		Base:     func() (*base.Base, error) { return newResolver(id).Resolve() },
+		Base:     func() (*base.Base, error) { return resolver(env, id).Resolve() },
 		Force:    force,
 		Phase:    clock.Phase,
 	})
 	if err != nil {
 		return 0, err
+	}
+	if env.From != "" && out == goroot.Made {
+		if err := rememberFrom(env, id.Release, env.From); err != nil {
+			return 0, err
+		}
+		clock.Phase("base taken from %s; later runs take it from there too (while it verifies)", env.From)
 	}
 	switch out {
 	case goroot.Current:
@@ -177,7 +191,7 @@ func materialise(env *Env, clock *phase.Clock, force bool) (goroot.Outcome, erro
 	case goroot.Made:
 		clock.Phase("goroot/ materialised")
 	}
-	if ls, err := goroot.Leftovers(env.Goroot); err == nil {
+	if ls, err := leftovers(env); err == nil {
 		for _, l := range ls {
 			clock.Phase("note: %s", l)
 		}
@@ -188,14 +202,21 @@ func materialise(env *Env, clock *phase.Clock, force bool) (goroot.Outcome, erro
 func runBase(env *Env, args []string) error {
 	fs := newFlags("base", "[-module]", "Resolve the upstream base the pin names and verify its hash.")
 	module := fs.Bool("module", false, "skip the host Go: fetch and verify the golang.org/toolchain module")
+	from := fromFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := setFrom(env, *from); err != nil {
 		return err
 	}
 	id, err := fork.Load(env.Root)
 	if err != nil {
 		return err
 	}
-	r := newResolver(id)
+	r := resolver(env, id)
+	if *module {
+		r.From = ""
+	}
 	r.ModuleOnly = *module
 	b, err := r.Resolve()
 	if err != nil {
@@ -210,9 +231,13 @@ func runBase(env *Env, args []string) error {
 }
 
 func runPin(env *Env, args []string) error {
-	fs := newFlags("pin", "[GOROOT]", "Pin the full Go tree at GOROOT (default: go env GOROOT), of the release VERSION names,\nas the upstream base: writes upstream.pin. Check the tree is a pristine release first.")
+	fs := newFlags("pin", "[GOROOT | -from DIR]", "Pin the full Go tree at GOROOT (default: go env GOROOT), of the release VERSION names,\nas the upstream base: writes upstream.pin. Check the tree is a pristine release first.\nWith -from DIR the tree (a git checkout at the release tag, or an unpacked source archive)\nis verified first: every file it shares with the golang.org/toolchain module must be the module's.")
+	from := fs.String("from", "", "verify the tree at `DIR` against the golang.org/toolchain module, then pin it")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *from != "" {
+		return pinFrom(env, *from)
 	}
 	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
 	if err != nil {
@@ -251,6 +276,37 @@ func runPin(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "pinned %s from %s\ntree %s\nsrc  %s\n", id.Release, dir, tree, src)
+	return nil
+}
+
+// pinFrom verifies a tree the user has against the toolchain module and pins
+// it: tree, its own hash; src, the module's.
+func pinFrom(env *Env, dir string) error {
+	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
+	if err != nil {
+		return err
+	}
+	id, err := fork.ParseVersion(string(v))
+	if err != nil {
+		return err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	b, tree, src, err := base.FromTree(dir, id.Release, download, stdout)
+	if err != nil {
+		return err
+	}
+	if b.Partial {
+		return fmt.Errorf("%s has no test/ directory: pin a full tree (or leave the pin to the module: unilock rebase)", dir)
+	}
+	if err := os.WriteFile(filepath.Join(env.Root, fork.PinFile), fork.FormatPin(id.Release, tree, src), 0o666); err != nil {
+		return err
+	}
+	if err := rememberFrom(env, id.Release, dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pinned %s from %s (verified against the module)\ntree %s\nsrc  %s\n", id.Release, dir, tree, src)
 	return nil
 }
 

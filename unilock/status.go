@@ -5,6 +5,7 @@ import (
 
 	"unilock/internal/fork"
 	"unilock/internal/goroot"
+	"unilock/internal/rebase"
 	"unilock/internal/series"
 	"unilock/internal/suite"
 )
@@ -34,6 +35,14 @@ func runStatus(env *Env, args []string) error {
 		fmt.Fprintf(stdout, "suite    %s\n", why)
 	}
 	t := goroot.Tree{Dir: env.Goroot}
+	if j, err := rebase.Load(rebaseFork(env)); err != nil {
+		return err
+	} else if j != nil {
+		fmt.Fprintf(stdout, "rebase   in progress: %s\n         trial tree goroot.rebase/; go on: unilock/unilock.bash rebase -continue (or -skip, -abort)\n", j.Summary())
+	}
+	if dir := rememberedFrom(env, id.Release); dir != "" {
+		fmt.Fprintf(stdout, "from     the base is taken from %s while it verifies (set by -from)\n", dir)
+	}
 	if err := printLeftovers(env); err != nil {
 		return err
 	}
@@ -114,7 +123,7 @@ func runExtract(env *Env, args []string) error {
 // printLeftovers lists the trial and discarded trees beside goroot/, with
 // their sizes and the command that removes each.
 func printLeftovers(env *Env) error {
-	ls, err := goroot.Leftovers(env.Goroot)
+	ls, err := leftovers(env)
 	if err != nil {
 		return err
 	}
@@ -126,4 +135,24 @@ func printLeftovers(env *Env) error {
 		fmt.Fprintf(stdout, "         %s\n", l)
 	}
 	return nil
+}
+
+// leftovers are the trees beside goroot/ that are kept until removed, but
+// not the trial tree of a rebase in progress: the rebase owns it.
+func leftovers(env *Env) ([]goroot.Leftover, error) {
+	ls, err := goroot.Leftovers(env.Goroot)
+	if err != nil {
+		return nil, err
+	}
+	j, err := rebase.Load(rebaseFork(env))
+	if err != nil || j == nil {
+		return ls, err
+	}
+	var out []goroot.Leftover
+	for _, l := range ls {
+		if l.Path != rebaseFork(env).Trial().Dir {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }

@@ -165,6 +165,21 @@ type Resolver struct {
 	Log io.Writer
 	// ModuleOnly skips the host Go and takes the toolchain module.
 	ModuleOnly bool
+	// From is a tree the user has (a git checkout at the release tag, or an
+	// unpacked source archive), tried first: it qualifies when its tree
+	// hash is the pinned one, or when it matches the toolchain module whose
+	// src hash is pinned. It is the full tree, with api/ misc/ test/ doc/.
+	From string
+	// FromOptional: when From does not qualify, say why and go on to the
+	// other sources (From was remembered, not asked for).
+	FromOptional bool
+}
+
+func (r *Resolver) logw() io.Writer {
+	if r.Log == nil {
+		return io.Discard
+	}
+	return r.Log
 }
 
 // ModuleVersion is the golang.org/toolchain version carrying release for the
@@ -175,9 +190,16 @@ func ModuleVersion(release string) string {
 
 // Resolve returns the verified base, trying the host Go first.
 func (r *Resolver) Resolve() (*Base, error) {
-	logw := r.Log
-	if logw == nil {
-		logw = io.Discard
+	logw := r.logw()
+	if r.From != "" {
+		b, err := r.fromTree()
+		if err == nil {
+			return b, nil
+		}
+		if !r.FromOptional {
+			return nil, err
+		}
+		fmt.Fprintf(logw, "base: not using the tree at %s (%v)\n", r.From, err)
 	}
 	host := r.HostGOROOT
 	if host == nil {

@@ -2,7 +2,6 @@ package goroot
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,63 +80,27 @@ func Rebase(req RebaseRequest) (*RebaseResult, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	st, err := req.Old.LoadState()
-	if err != nil {
-		return nil, err
-	}
 	if err := os.RemoveAll(req.Dir); err != nil {
 		return nil, err
 	}
-	r, baseCommit, _, err := commitBase(req.Dir, req.NewBase)
+	baseCommit, err := StartTrial(req.Dir, req.NewBase, req.Old)
 	if err != nil {
 		return nil, err
 	}
 	logf("new base %s committed as %.12s", req.NewBase.Release, baseCommit)
-	// The old base's blobs, for the 3-way merges: the patches' index lines
-	// name them.
-	if _, err := r.Run("fetch", "-q", "--no-tags", req.Old.Dir, st.Base); err != nil {
-		return nil, fmt.Errorf("fetching the old base %.12s from %s: %v", st.Base, req.Old.Dir, err)
-	}
+	t := Trial{Dir: req.Dir}
 	res := &RebaseResult{Base: baseCommit}
 	failed := false
 	for _, p := range req.Patches {
-		before, err := r.Line("rev-parse", "HEAD")
+		pr, err := t.Apply(p)
 		if err != nil {
 			return nil, err
 		}
-		out, amErr := r.Run("am", "--3way", "--committer-date-is-author-date", p.Path)
-		pr := PatchResult{Patch: p.Name}
-		if amErr != nil {
-			text := out
-			var ge *git.Error
-			if errors.As(amErr, &ge) {
-				text = ge.Stdout + ge.Stderr
-			}
-			if strings.Contains(text, "No changes -- Patch already applied") || strings.Contains(text, "Patch is empty") {
-				pr.Outcome = Dropped
-				r.Run("am", "--skip")
-			} else {
-				pr.Outcome = Failed
-				pr.AfterConflict = failed
-				pr.Output = text
-				pr.Conflicts = conflicts(r, applyError(r, p.Name, out, amErr).(*ApplyError).Files)
-				failed = true
-				if _, err := r.Run("am", "--skip"); err != nil {
-					r.Run("am", "--abort")
-				}
-			}
-		} else {
-			after, err := r.Line("rev-parse", "HEAD")
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case after == before:
-				pr.Outcome = Dropped
-			case strings.Contains(out, "3-way merge"):
-				pr.Outcome = Merged
-			default:
-				pr.Outcome = Applied
+		if pr.Outcome == Failed {
+			pr.AfterConflict = failed
+			failed = true
+			if err := t.Skip(); err != nil {
+				t.Repo().Run("am", "--abort")
 			}
 		}
 		logf("%s: %s", p.Name, pr.Outcome)
@@ -146,8 +109,7 @@ func Rebase(req RebaseRequest) (*RebaseResult, error) {
 	if failed {
 		return res, nil
 	}
-	t := Tree{Dir: req.Dir}
-	res.Files, res.Names, err = t.Patches(&State{Base: baseCommit})
+	res.Files, res.Names, err = t.Series(baseCommit)
 	return res, err
 }
 
