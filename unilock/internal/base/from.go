@@ -118,7 +118,11 @@ func (e *MismatchError) Error() string {
 	fmt.Fprintf(&b, "\tthe files both carry (all but api/ misc/ test/ doc/ and what cmd/dist generates) hash to\n")
 	fmt.Fprintf(&b, "\t%s in %s\n\t%s in the module (checked by the checksum database)\n", e.Tree, e.Dir, e.Want)
 	if len(e.Differ) > 0 {
-		fmt.Fprintf(&b, "%d files differ:\n", len(e.Differ))
+		n := fmt.Sprintf("%d files differ", len(e.Differ))
+		if len(e.Differ) == 1 {
+			n = "1 file differs"
+		}
+		fmt.Fprintf(&b, "%s:\n", n)
 		for i, d := range e.Differ {
 			if i == 10 {
 				fmt.Fprintf(&b, "\t... and %d more\n", len(e.Differ)-10)

@@ -148,6 +148,7 @@ func Start(f Fork, req StartRequest, o Options) error {
 	if err := startTrial(f, j, b); err != nil {
 		return err
 	}
+	o.phase("trial tree goroot.rebase/: %s committed as %.12s; applying %s", j.Release, j.Base, plural(len(j.Patches), "patch"))
 	return run(f, j, o)
 }
 
