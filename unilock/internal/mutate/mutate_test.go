@@ -88,6 +88,7 @@ func TestRun(t *testing.T) {
 		{"hang", TimedOut, "runtime.TestHang", "killed after 2.0s", true},
 		{"nocompile", NoCompile, "", "undefined: broken", true},
 		{"crash", Caught, "runtime.TestNote (the test binary died)", "fatal error: notewakeup - double wakeup", true},
+		{"quit", Caught, "runtime (the test binary died before any test)", "SIGQUIT: quit from the 30s watchdog: no M ran; goroutine dump at runtime.futex(", true},
 		{"broken", Broken, "", "with no failing test", true},
 		{"stale", Stale, "", "stale: the .old text is not in runtime/lock_futex.go", true},
 		{"ambiguous", Stale, "", "occurs 2 times in runtime/lock_futex.go", true},

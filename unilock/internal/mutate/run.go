@@ -360,6 +360,10 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 	defer logf.Close()
 
 	args := []string{"test", "-json", "-count=1", "-short", "-timeout=" + c.Bound.String(), "-run=" + m.RunPattern()}
+	wd := outsideWatchdog(m)
+	if wd != "" {
+		args = append(args, "-exec="+wd)
+	}
 	args = append(args, m.Packages()...)
 	fmt.Fprintf(logf, "# %s %s (env %s)\n", c.Go, strings.Join(args, " "), strings.Join(m.Env, " "))
 
@@ -411,6 +415,7 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 		timeoutRunning []string
 		pkgFail        *fail
 		crashMsg       string
+		dumpAt         string // the first frame of a SIGQUIT dump
 		passed         int
 		stopped        bool // we stopped the run at its first failure
 	)
@@ -461,6 +466,14 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 				timeoutRunning = slices.Clone(running)
 			} else if crashMsg == "" && (strings.HasPrefix(o, "fatal error:") || strings.HasPrefix(o, "panic:") || strings.HasPrefix(o, "SIG")) {
 				crashMsg = o
+			} else if strings.HasPrefix(crashMsg, "SIGQUIT") && dumpAt == "" {
+				// The first frame of the first goroutine of the dump
+				// says where the binary stopped.
+				if strings.HasPrefix(o, "goroutine ") {
+					dumpAt = "-"
+				}
+			} else if dumpAt == "-" && o != "" {
+				dumpAt = o
 			}
 		case "pass":
 			if e.Test != "" {
@@ -533,6 +546,12 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 	case pkgFail != nil:
 		r.Outcome, r.Test, r.In = Caught, pkgFail.test, since(pkgFail.pkg, pkgFail.at)
 		r.Note = crashMsg
+		if strings.HasPrefix(crashMsg, "SIGQUIT") && wd != "" {
+			r.Note = fmt.Sprintf("%s from the %s watchdog: no M ran", crashMsg, watchdogAfter(m))
+			if dumpAt != "" && dumpAt != "-" {
+				r.Note += "; goroutine dump at " + dumpAt
+			}
+		}
 	case werr != nil && !stopped:
 		r.Outcome = Broken
 		r.Note = fmt.Sprintf("go test: %v with no failing test (see the log)", werr)
@@ -558,6 +577,38 @@ func firstMessage(lines []string) string {
 			t = t[:200] + "..."
 		}
 		return t
+	}
+	return ""
+}
+
+// outsideWatchdog returns the go test -exec command that arms a mutation's
+// GO_TEST_KERNEL_WATCHDOG from outside the test binary as well: coreutils
+// timeout sends the binary SIGQUIT that long after it starts (the runtime
+// then prints every goroutine's stack and exits), and SIGKILL 10s later if
+// the SIGQUIT could not end it. The watchdog inside the binary is armed by
+// its init, so it cannot see a bug that stops every M before init runs (a
+// semawakeup that wakes nobody, met by a mutex contended during the
+// runtime's start-up); this one can. It returns "" when the entry arms no
+// watchdog or timeout is not installed.
+func outsideWatchdog(m *Mutation) string {
+	d := watchdogAfter(m)
+	if d == "" {
+		return ""
+	}
+	if _, err := exec.LookPath("timeout"); err != nil {
+		return ""
+	}
+	return "timeout --signal=QUIT --kill-after=10s " + d
+}
+
+// watchdogAfter is the duration of m's GO_TEST_KERNEL_WATCHDOG, or "".
+func watchdogAfter(m *Mutation) string {
+	for _, kv := range m.Env {
+		if v, ok := strings.CutPrefix(kv, "GO_TEST_KERNEL_WATCHDOG="); ok {
+			if _, err := time.ParseDuration(v); err == nil {
+				return v
+			}
+		}
 	}
 	return ""
 }
