@@ -25,7 +25,7 @@ func runStatus(env *Env, args []string) error {
 	}
 	fmt.Fprintf(stdout, "fork     %s\n", id.Version)
 	fmt.Fprintf(stdout, "base     %s (pinned tree %s, src %s)\n", id.Release, id.TreeHash, id.SrcHash)
-	fmt.Fprintf(stdout, "series   %s in patches/\n", plural(len(ps), "patch"))
+	fmt.Fprintf(stdout, "series   %s in patches/, digest %.12s\n", plural(len(ps), "patch"), series.Digest(ps))
 	for _, p := range ps {
 		fmt.Fprintf(stdout, "         %s\n", p.Name)
 	}
