@@ -7,6 +7,7 @@ require golang.org/x/mod v0.42.0
 require (
 	golang.org/x/build v0.0.0-20260918145456-c0ee0fbd16a3
 	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+	golang.org/x/sys v0.50.0
 	golang.org/x/tools v0.52.0
 )
 
