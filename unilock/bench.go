@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +25,16 @@ func runBench(env *Env, args []string) error {
 	fs := newFlags("bench", "[flags]", `Benchmark upstream against the fork: compile each side's test binaries once, run them
 interleaved round by round (old, new; then new, old), and compare with benchstat
 (golang.org/x/perf): medians, 95% confidence intervals, p-values, geomean. Writes the raw
-results (benchfmt), the table, a plot (SVG) and, with -counters, system calls per op
-counted by strace, into -out.
+results (benchfmt), the table and a plot (SVG) into -out.
+
+-counters also counts, for every row, CPU time (user+sys, every thread), context switches,
+futex system calls and all system calls per op, with the kernel's perf events (task-clock,
+context-switches, syscalls:sys_enter_futex, raw_syscalls:sys_enter), each row run at 2 and
+at N iterations (N: its timed run's) after its timed run, the difference divided by N-2.
+They go into the raw results as the units cpu-sec/op, ctxsw/op, futex/op and syscalls/op,
+and benchstat's table compares them as it does sec/op. Where the kernel denies perf events,
+it says which and why, and falls back to the child's rusage (CPU, context switches) and
+strace -f -c (system calls), or leaves the counter out. It about doubles the run time.
 
 "old" is upstream built the same way as the fork (.unilock/upstream/, built once from
 goroot/'s base commit); "new" is goroot/. Suites:
@@ -40,7 +47,7 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	newRoot := fs.String("new", "", "the new toolchain's GOROOT (default: goroot/)")
 	out := fs.String("out", "", "output directory (default .unilock/bench/TIMESTAMP)")
 	alpha := fs.Float64("alpha", 0, "significance level per row; 0: 0.05 divided by the number of rows (Bonferroni), so that identical toolchains show ~ on every row")
-	counters := fs.Bool("counters", false, "also count system calls per op with strace (at the largest -cpu)")
+	counters := fs.Bool("counters", false, "also count CPU time, context switches and system calls per op (perf events), on every row")
 	from := fs.String("from", "", "recompute the table, plot and counters from the raw results of an earlier run in this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,7 +112,19 @@ goroot/'s base commit); "new" is goroot/. Suites:
 		if *out == "" {
 			*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))
 		}
-		if err := measure(suite, sides, *out, bench.Plan{Suite: suite, Count: *count, CPU: *cpu, Benchtime: *benchtime}, clock); err != nil {
+		plan := bench.Plan{Suite: suite, Count: *count, CPU: *cpu, Benchtime: *benchtime}
+		if *counters {
+			plan.Counters = bench.NewCounting()
+			note := plan.Counters.Describe()
+			clock.Phase("counters:\n%s", strings.TrimSuffix(indent(note), "\n"))
+			if err := os.MkdirAll(*out, 0o777); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(*out, "counters.txt"), []byte(note), 0o666); err != nil {
+				return err
+			}
+		}
+		if err := measure(suite, sides, *out, plan, clock); err != nil {
 			return err
 		}
 	}
@@ -134,6 +153,9 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	}
 	header := fmt.Sprintf("%s\nold: %s\nnew: %s\nmachine: %s/%s, %d CPUs\nalpha: %.2g per row (0.05 over %d rows)\n",
 		command, sides[0].Version, sides[1].Version, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), a, bench.Rows(oldS))
+	if note, err := os.ReadFile(filepath.Join(*out, "counters.txt")); err == nil {
+		header += string(note)
+	}
 	if len(dropped) > 0 {
 		header += fmt.Sprintf("left out, no measurement (0 iterations or NaN): %s\n", strings.Join(dropped, ", "))
 	}
@@ -152,33 +174,51 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	if err := os.WriteFile(filepath.Join(*out, "plot.svg"), svg.Bytes(), 0o666); err != nil {
 		return err
 	}
-	var faster, slower, same2 []string
+	summarize(clock, "time/op", "faster", "slower", points, a)
+	oldC, err := readUnit(oldPath, "cpu-sec/op")
+	if err != nil {
+		return err
+	}
+	newC, err := readUnit(newPath, "cpu-sec/op")
+	if err != nil {
+		return err
+	}
+	if len(oldC) > 0 {
+		summarize(clock, "CPU/op", "less CPU", "more CPU", bench.Compare(oldC, newC, a), a)
+	}
+	_, err = os.Stat(filepath.Join(*out, "counters.txt"))
+	clock.Phase("results in %s: old.txt new.txt (raw benchfmt), benchstat.txt, plot.svg%s, bench.log", rel(env, *out), map[bool]string{true: ", counters.txt"}[err == nil])
+	return nil
+}
+
+// summarize prints how many rows of a comparison went down (less), up
+// (more) or stayed, and names the ones that moved.
+func summarize(clock *phase.Clock, what, less, more string, points []bench.Point, a float64) {
+	var down, up []string
+	same := 0
 	for _, p := range points {
 		name := fmt.Sprintf("%s-%d", p.Bench, p.CPU)
 		switch v := p.Verdict(a); {
 		case v == "~":
-			same2 = append(same2, name)
+			same++
 		case strings.HasPrefix(v, "-"):
-			faster = append(faster, name+" "+v)
+			down = append(down, name+" "+v)
 		default:
-			slower = append(slower, name+" "+v)
+			up = append(up, name+" "+v)
 		}
 	}
-	clock.Phase("time/op: %d rows faster, %d slower, %d unchanged (~) at alpha %.2g", len(faster), len(slower), len(same2), a)
-	for _, s := range faster {
-		fmt.Fprintf(stdout, "  faster: %s\n", s)
+	clock.Phase("%s: %d rows %s, %d %s, %d unchanged (~) at alpha %.2g", what, len(down), less, len(up), more, same, a)
+	for _, s := range down {
+		fmt.Fprintf(stdout, "  %s: %s\n", less, s)
 	}
-	for _, s := range slower {
-		fmt.Fprintf(stdout, "  slower: %s\n", s)
+	for _, s := range up {
+		fmt.Fprintf(stdout, "  %s: %s\n", more, s)
 	}
+}
 
-	if *counters {
-		if err := countCalls(suite, sides, *cpu, oldS, *out, clock); err != nil {
-			return err
-		}
-	}
-	clock.Phase("results in %s: old.txt new.txt (raw benchfmt), benchstat.txt, plot.svg%s, bench.log", rel(env, *out), map[bool]string{true: ", counters.txt"}[*counters])
-	return nil
+// indent indents every line of s by four spaces.
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n    ") + "\n"
 }
 
 func pkgList(s bench.Suite) string {
@@ -190,12 +230,18 @@ func pkgList(s bench.Suite) string {
 }
 
 func readSamples(path string) (map[bench.Key][]float64, error) {
+	return readUnit(path, "sec/op")
+}
+
+// readUnit reads the values of one unit (as benchstat tidies it: sec/op,
+// cpu-sec/op) from raw results.
+func readUnit(path, unit string) (map[bench.Key][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return bench.Samples(f, path, "sec/op")
+	return bench.Samples(f, path, unit)
 }
 
 // sameBinaries reports whether both sides built byte-identical binaries.
@@ -249,50 +295,6 @@ func benchstat(env *Env, alpha float64, oldPath, newPath string) (table string, 
 		return "", nil, fmt.Errorf("go tool benchstat: %v\n%s(the raw results are kept: %s %s; recompute with: unilock bench -from %s)", err, stderr.String(), oldPath, newPath, filepath.Dir(oldPath))
 	}
 	return string(out), dropped, nil
-}
-
-// countCalls counts system calls per op for each benchmark at the largest
-// -cpu, on both sides, and writes counters.txt.
-func countCalls(suite bench.Suite, sides []*bench.Side, cpus string, rows map[bench.Key][]float64, out string, clock *phase.Clock) error {
-	if _, err := exec.LookPath("strace"); err != nil {
-		clock.Phase("counters skipped: strace is not installed (apt-get install strace)")
-		return nil
-	}
-	cpu := 1
-	for _, c := range strings.Split(cpus, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(c)); err == nil && n > cpu {
-			cpu = n
-		}
-	}
-	const iters = 100000
-	var b strings.Builder
-	fmt.Fprintf(&b, "system calls per op, strace -f -c, GOMAXPROCS=%d, (count(%dx) - count(1x)) / %d\n\n", cpu, iters, iters-1)
-	fmt.Fprintf(&b, "%-34s %12s %12s %12s %12s\n", "benchmark", "futex old", "futex new", "all old", "all new")
-	seen := map[string]bool{}
-	keys := make([]bench.Key, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Bench < keys[j].Bench })
-	for _, p := range suite.Pkgs {
-		for _, k := range keys {
-			if k.Pkg != p.Path || k.CPU != cpu || seen[k.Pkg+k.Bench] || strings.Contains(k.Bench, "/") {
-				continue
-			}
-			seen[k.Pkg+k.Bench] = true
-			clock.Phase("counters: %s.%s", k.Pkg, k.Bench)
-			var c [2]bench.Calls
-			for i, s := range sides {
-				var err error
-				if c[i], err = bench.CountCalls(s.Bins[p.Path], k.Bench, cpu, iters); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(&b, "%-34s %12.3f %12.3f %12.3f %12.3f\n", k.Pkg+"."+k.Bench, c[0].Futex, c[1].Futex, c[0].All, c[1].All)
-		}
-	}
-	fmt.Fprintf(stdout, "\n%s", b.String())
-	return os.WriteFile(filepath.Join(out, "counters.txt"), []byte(b.String()), 0o666)
 }
 
 // measure compiles both sides' test binaries into out and runs the plan,

@@ -2,11 +2,13 @@
 // runtime and sync benchmarks, test binaries compiled once per toolchain,
 // runs interleaved old and new round by round (so drift on a shared machine
 // hits both alike), raw results in benchfmt, summaries with confidence
-// intervals through golang.org/x/perf/benchmath, a plot, and exact system
-// call counts beside the times.
+// intervals through golang.org/x/perf/benchmath, a plot, and per-op CPU
+// time, context switches and system calls beside the times (perf events,
+// see Counting).
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -92,6 +94,9 @@ type Plan struct {
 	Count     int    // rounds; each round runs every benchmark once per side
 	CPU       string // -test.cpu list
 	Benchtime string
+	// Counters, when set, counts every row's per-op costs after its timed
+	// run, appending them to the same results as more units.
+	Counters *Counting
 }
 
 // Progress reports one step of a run: which, how far, and an estimate of
@@ -104,7 +109,18 @@ type Progress func(round, rounds int, side, pkg string, elapsed, left time.Durat
 func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, progress Progress) error {
 	start := time.Now()
 	steps := plan.Count * len(plan.Suite.Pkgs) * 2
+	if plan.Counters != nil {
+		steps *= 2
+	}
 	done := 0
+	tick := func(round int, side, pkg string) {
+		elapsed := time.Since(start)
+		var left time.Duration
+		if done > 0 {
+			left = elapsed / time.Duration(done) * time.Duration(steps-done)
+		}
+		progress(round, plan.Count, side, pkg, elapsed, left)
+	}
 	for round := 1; round <= plan.Count; round++ {
 		for _, p := range plan.Suite.Pkgs {
 			order := []*Side{old, new}
@@ -112,12 +128,7 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 				order = []*Side{new, old}
 			}
 			for _, s := range order {
-				elapsed := time.Since(start)
-				var left time.Duration
-				if done > 0 {
-					left = elapsed / time.Duration(done) * time.Duration(steps-done)
-				}
-				progress(round, plan.Count, s.Label, p.Path, elapsed, left)
+				tick(round, s.Label, p.Path)
 				out := oldOut
 				if s == new {
 					out = newOut
@@ -128,16 +139,39 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 				}
 				cmd := exec.Command(s.Bins[p.Path], args...)
 				cmd.Env = os.Environ()
-				cmd.Stdout = io.MultiWriter(out, log)
+				var timed bytes.Buffer
+				cmd.Stdout = io.MultiWriter(out, log, &timed)
 				cmd.Stderr = log
 				if err := cmd.Run(); err != nil {
 					return fmt.Errorf("%s %s benchmarks, round %d: %v (its output: %s)", s.Label, p.Path, round, err, LogName(log))
+				}
+				done++
+				if plan.Counters == nil {
+					continue
+				}
+				tick(round, s.Label, p.Path+" counters")
+				names, iters := TimedRows(timed.Bytes())
+				for i, name := range names {
+					line, err := plan.Counters.Row(s.Bins[p.Path], name, iters[i])
+					if err != nil {
+						fmt.Fprintf(log, "%v\n", err)
+						return fmt.Errorf("%s %s counters, round %d: %v (its output: %s)", s.Label, p.Path, round, firstLine(err), LogName(log))
+					}
+					if line != "" {
+						fmt.Fprintf(io.MultiWriter(out, log), "%s\n", line)
+					}
 				}
 				done++
 			}
 		}
 	}
 	return nil
+}
+
+// firstLine is the first line of an error's text.
+func firstLine(err error) string {
+	l, _, _ := strings.Cut(err.Error(), "\n")
+	return l
 }
 
 // LogName is the path of a log written to a file, or "the log".

@@ -22,17 +22,17 @@ import (
 type Counter int
 
 const (
-	CPU      Counter = iota // CPU time in ns, user+sys, every thread
-	CtxSw                   // context switches, voluntary and involuntary
-	Futex                   // futex(2) system calls
-	Syscalls                // all system calls
-	numCounters
+	CPU         Counter = iota // CPU time in ns, user+sys, every thread
+	CtxSw                      // context switches, voluntary and involuntary
+	Futex                      // futex(2) system calls
+	Syscalls                   // all system calls
+	NumCounters                // how many counters there are
 )
 
 // Counters are all the counters, in the order they are printed.
 var Counters = []Counter{CPU, CtxSw, Futex, Syscalls}
 
-var counterInfo = [numCounters]struct {
+var counterInfo = [NumCounters]struct {
 	unit  string // benchfmt unit of the per-op value
 	event string // perf event name, as perf list prints it
 	what  string
@@ -68,8 +68,8 @@ func (s Source) String() string {
 
 // Counts are the totals of one run.
 type Counts struct {
-	V      [numCounters]float64 // CPU in ns
-	Source [numCounters]Source  // None: V is not a count
+	V      [NumCounters]float64 // CPU in ns
+	Source [NumCounters]Source  // None: V is not a count
 }
 
 // event is one perf event this machine allows.
@@ -81,9 +81,9 @@ type event struct {
 // Setup is what this process can count on this machine, found by Probe.
 // The zero Setup counts with the fallbacks only.
 type Setup struct {
-	perf [numCounters]*event // nil: not by perf events
+	perf [NumCounters]*event // nil: not by perf events
 	// Why holds, for each counter perf events cannot count, the reason.
-	Why [numCounters]error
+	Why [NumCounters]error
 	// Notes are things Probe did or found on the way (mounted tracefs).
 	Notes []string
 }
@@ -97,6 +97,19 @@ func (s *Setup) Source(c Counter) Source {
 		return Rusage
 	}
 	return None
+}
+
+// Only returns a Setup that counts only the given counters with perf
+// events (the others by their fallbacks). A tracepoint costs every system
+// call it counts some CPU time (a third more in a loop of futex calls, on
+// this machine's VM), so callers count CPU time without the tracepoints,
+// and system calls in runs of their own.
+func (s *Setup) Only(cs ...Counter) *Setup {
+	o := &Setup{Why: s.Why, Notes: s.Notes}
+	for _, c := range cs {
+		o.perf[c] = s.perf[c]
+	}
+	return o
 }
 
 // Describe says in lines what is counted how, and for every counter perf
@@ -156,7 +169,7 @@ func (s *Setup) Run(cmd *exec.Cmd) (Counts, error) {
 // that what both runs do alike (process start-up, the benchmark harness)
 // cancels out. A counter is counted per op only when both runs counted it
 // the same way.
-func PerOp(small, big Counts, nSmall, nBig int) (v [numCounters]float64, src [numCounters]Source) {
+func PerOp(small, big Counts, nSmall, nBig int) (v [NumCounters]float64, src [NumCounters]Source) {
 	if nBig <= nSmall {
 		return v, src
 	}

@@ -21,19 +21,19 @@ func TestPerOp(t *testing.T) {
 		name       string
 		small, big Counts
 		nS, nB     int
-		want       [numCounters]float64
-		src        [numCounters]Source
+		want       [NumCounters]float64
+		src        [NumCounters]Source
 	}{
 		{"start-up cancels", counts(Perf, 5e6, 100, 40, 300), counts(Perf, 5e6+1000*2500, 100+1000*2, 40+1000*3, 300+1000*7), 2, 1002,
-			[numCounters]float64{2500, 2, 3, 7}, [numCounters]Source{Perf, Perf, Perf, Perf}},
+			[NumCounters]float64{2500, 2, 3, 7}, [NumCounters]Source{Perf, Perf, Perf, Perf}},
 		{"fewer than per op", counts(Perf, 0, 10, 10, 10), counts(Perf, 0, 11, 10, 15), 2, 12,
-			[numCounters]float64{0, 0.1, 0, 0.5}, [numCounters]Source{Perf, Perf, Perf, Perf}},
+			[NumCounters]float64{0, 0.1, 0, 0.5}, [NumCounters]Source{Perf, Perf, Perf, Perf}},
 		{"noise below zero", counts(Rusage, 3e6, 50), counts(Rusage, 2e6, 49), 2, 102,
-			[numCounters]float64{-1e4, -0.01}, [numCounters]Source{Rusage, Rusage}},
+			[NumCounters]float64{-1e4, -0.01}, [NumCounters]Source{Rusage, Rusage}},
 		{"sources differ: not counted", counts(Perf, 1e6, 10, 20, 30), mixed, 2, 3,
-			[numCounters]float64{0, 0, 0, 0}, [numCounters]Source{Perf, Perf, None, Perf}},
+			[NumCounters]float64{0, 0, 0, 0}, [NumCounters]Source{Perf, Perf, None, Perf}},
 		{"no iterations between", counts(Perf, 1, 1, 1, 1), counts(Perf, 2, 2, 2, 2), 5, 5,
-			[numCounters]float64{}, [numCounters]Source{}},
+			[NumCounters]float64{}, [NumCounters]Source{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v, src := PerOp(tt.small, tt.big, tt.nS, tt.nB)
@@ -85,6 +85,10 @@ func TestUnitsAndDescribe(t *testing.T) {
 		if !strings.Contains(d, line+"\n") {
 			t.Errorf("Describe lacks %q:\n%s", line, d)
 		}
+	}
+	o := s.Only(CtxSw, Futex)
+	if o.Source(CPU) != Rusage || o.Source(Futex) != None || o.Why[Futex] == nil {
+		t.Errorf("Only(CtxSw, Futex): CPU by %s, futex by %s (%v); want rusage, not counted, the reason kept", o.Source(CPU), o.Source(Futex), o.Why[Futex])
 	}
 	if rusageCtxSw && !strings.Contains(d, "ctxsw/op     context switches: rusage of the child (ru_nvcsw+ru_nivcsw)\n") {
 		t.Errorf("Describe lacks the rusage fallback for context switches:\n%s", d)

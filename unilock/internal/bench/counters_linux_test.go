@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"unilock/internal/perfcount"
+)
+
+// BenchmarkCountedFutex makes exactly 3 futex wakes (that wake nobody) per
+// op; TestCountRow counts it through this test binary.
+func BenchmarkCountedFutex(b *testing.B) {
+	var word uint32
+	for range b.N {
+		for range 3 {
+			syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), 1|128 /* FUTEX_WAKE_PRIVATE */, 1, 0, 0, 0)
+		}
+	}
+}
+
+// BenchmarkCountedSpin uses 100µs of CPU per op.
+func BenchmarkCountedSpin(b *testing.B) {
+	for range b.N {
+		start := threadCPU()
+		for threadCPU()-start < 100*time.Microsecond {
+		}
+	}
+}
+
+// threadCPU is the thread's CPU time. The thread CPU clock is not in the
+// vDSO: a raw system call keeps the scheduler out of the loop (a Syscall's
+// entersyscall/exitsyscall at GOMAXPROCS>1 wakes other Ms, whose CPU time
+// the counters rightly add).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, unix.CLOCK_THREAD_CPUTIME_ID, uintptr(unsafe.Pointer(&ts)), 0)
+	return time.Duration(ts.Nano())
+}
+
+// TestCountRow counts this test binary's own benchmarks the way unilock
+// bench -counters counts a row: with perf events, and with the fallbacks.
+func TestCountRow(t *testing.T) {
+	perf := NewCounting()
+	t.Logf("%s", perf.Describe())
+	fallback := &Counting{Perf: &perfcount.Setup{}}
+	if p, err := exec.LookPath("strace"); err == nil {
+		fallback.Strace = p
+	}
+	for _, tt := range []struct {
+		name   string
+		c      *Counting
+		row    string
+		iters  int
+		unit   string
+		lo, hi float64
+	}{
+		{"perf", perf, "CountedFutex", 20000, "futex/op", 2.99, 3.05},
+		{"perf", perf, "CountedFutex", 20000, "syscalls/op", 2.99, 3.1},
+		{"perf", perf, "CountedSpin", 500, "cpu-sec/op", 95e-6, 130e-6},
+		{"perf", perf, "CountedSpin-2", 500, "cpu-sec/op", 95e-6, 130e-6},
+		{"fallback", fallback, "CountedFutex", 20000, "futex/op", 2.9, 3.5},
+		{"fallback", fallback, "CountedSpin", 500, "cpu-sec/op", 95e-6, 130e-6},
+	} {
+		t.Run(tt.name+"/"+tt.row+"/"+tt.unit, func(t *testing.T) {
+			line, err := tt.c.Row(os.Args[0], tt.row, tt.iters)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s", line)
+			s, err := Samples(strings.NewReader(line+"\n"), "x", tt.unit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, cpu := SplitName(tt.row)
+			got, ok := s[Key{Bench: base, CPU: cpu}]
+			if !ok {
+				t.Skipf("%s not counted on this machine:\n%s", tt.unit, tt.c.Describe())
+			}
+			if got[0] < tt.lo || got[0] > tt.hi {
+				t.Errorf("%s = %g, want %g to %g", tt.unit, got[0], tt.lo, tt.hi)
+			}
+		})
+	}
+}
