@@ -34,7 +34,7 @@ at N iterations (N: its timed run's) after its timed run, the difference divided
 They go into the raw results as the units cpu-sec/op, ctxsw/op, futex/op and syscalls/op,
 and benchstat's table compares them as it does sec/op. Where the kernel denies perf events,
 it says which and why, and falls back to the child's rusage (CPU, context switches) and
-strace -f -c (system calls), or leaves the counter out. It about doubles the run time.
+strace -f -c (system calls), or leaves the counter out. It about triples the run time.
 
 "old" is upstream built the same way as the fork (.unilock/upstream/, built once from
 goroot/'s base commit); "new" is goroot/. Suites:
@@ -153,7 +153,8 @@ goroot/'s base commit); "new" is goroot/. Suites:
 	}
 	header := fmt.Sprintf("%s\nold: %s\nnew: %s\nmachine: %s/%s, %d CPUs\nalpha: %.2g per row (0.05 over %d rows)\n",
 		command, sides[0].Version, sides[1].Version, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), a, bench.Rows(oldS))
-	if note, err := os.ReadFile(filepath.Join(*out, "counters.txt")); err == nil {
+	// counters.txt of a run before perf events held strace's table instead.
+	if note, err := os.ReadFile(filepath.Join(*out, "counters.txt")); err == nil && bytes.HasPrefix(note, []byte("per-op counters:")) {
 		header += string(note)
 	}
 	if len(dropped) > 0 {
