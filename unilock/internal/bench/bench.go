@@ -150,9 +150,8 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 					continue
 				}
 				tick(round, s.Label, p.Path+" counters")
-				names, iters := TimedRows(timed.Bytes())
-				for i, name := range names {
-					line, err := plan.Counters.Row(s.Bins[p.Path], name, iters[i])
+				for _, row := range TimedRows(timed.Bytes()) {
+					line, err := plan.Counters.Row(s.Bins[p.Path], row.Name, CountIters(row.Iters, row.NsPerOp))
 					if err != nil {
 						fmt.Fprintf(log, "%v\n", err)
 						return fmt.Errorf("%s %s counters, round %d: %v (its output: %s)", s.Label, p.Path, round, firstLine(err), LogName(log))

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"unilock/internal/perfcount"
 )
@@ -20,7 +22,8 @@ import (
 // syscalls/op) that benchstat compares as it does time/op.
 //
 // Each row is run again, counted, at 2 and at N iterations
-// (-test.benchtime=2x and Nx, N the iterations of its timed run), and the
+// (-test.benchtime=2x and Nx, N from CountIters: the iterations of its timed
+// run, or enough for CountMinTime, whichever is more), and the
 // per-op cost is (count(N) - count(2)) / (N - 2). Both runs start the
 // process and the benchmark harness alike: the testing package runs one
 // iteration first and then the fixed count in a second round (runtime.GC
@@ -45,6 +48,25 @@ type Counting struct {
 // StraceMaxIters caps the iterations of a row's strace runs.
 const StraceMaxIters = 2000
 
+// CountMinTime is how long, at the timed run's time per op, a counted run
+// lasts at least. What a test binary's start-up costs varies from run to
+// run (the runtime's test binary: a few hundred to a few thousand futex
+// calls and context switches on a busy machine), and the per-op counts
+// carry that variation divided by N: a run as long as the default
+// -benchtime keeps it to a few hundredths of a call per op even at
+// -benchtime 100x.
+const CountMinTime = 200 * time.Millisecond
+
+// CountIters is N for a row whose timed run took iters iterations at nsPerOp
+// each.
+func CountIters(iters int, nsPerOp float64) int {
+	n := float64(iters)
+	if nsPerOp > 0 {
+		n = max(n, math.Ceil(float64(CountMinTime)/nsPerOp))
+	}
+	return int(min(max(n, 3), 1e9))
+}
+
 // NewCounting finds out what this machine can count.
 func NewCounting() *Counting {
 	c := &Counting{Perf: perfcount.Probe()}
@@ -68,7 +90,7 @@ func (c *Counting) Source(k perfcount.Counter) perfcount.Source {
 // Describe says what is counted, how, and what is missing and why.
 func (c *Counting) Describe() string {
 	var b strings.Builder
-	b.WriteString("per-op counters: each row run at 2 and N iterations (N: its timed run's), (count(N) - count(2)) / (N-2);\n")
+	fmt.Fprintf(&b, "per-op counters: each row run at 2 and N iterations (N: its timed run's, or %v worth, whichever is more), (count(N) - count(2)) / (N-2);\n", CountMinTime)
 	b.WriteString("CPU and context switches in one pair of runs, system calls in another (tracepoints cost CPU)\n")
 	b.WriteString(c.Perf.Describe())
 	for _, k := range []perfcount.Counter{perfcount.Futex, perfcount.Syscalls} {
@@ -83,12 +105,12 @@ func (c *Counting) Describe() string {
 }
 
 // Row counts the per-op costs of one row of a test binary: name as the
-// timed run printed it, less "Benchmark" ("ChanContended-2"), and iters its
-// timed iterations. It returns a benchfmt result line for the row, or ""
-// when nothing could be counted.
-func (c *Counting) Row(bin, name string, iters int) (string, error) {
+// timed run printed it, less "Benchmark" ("ChanContended-2"), at n
+// iterations (at least 3; CountIters). It returns a benchfmt result line for
+// the row, or "" when nothing could be counted.
+func (c *Counting) Row(bin, name string, n int) (string, error) {
 	base, cpu := SplitName(name)
-	n := max(iters, 3)
+	n = max(n, 3)
 	args := func(k int) []string {
 		return []string{"-test.run=^$", "-test.bench=" + BenchRegexp(base), "-test.count=1",
 			fmt.Sprintf("-test.benchtime=%dx", k), fmt.Sprintf("-test.cpu=%d", cpu)}
@@ -178,22 +200,34 @@ func FormatRow(name string, iters int, v [perfcount.NumCounters]float64, src [pe
 	return fmt.Sprintf("Benchmark%s\t%d%s", name, iters, b.String())
 }
 
-// TimedRows returns the rows of a timed run's output: names less
-// "Benchmark", and their iterations.
-func TimedRows(out []byte) (names []string, iters []int) {
+// TimedRow is one row of a timed run.
+type TimedRow struct {
+	Name    string // less "Benchmark": "ChanContended-2"
+	Iters   int
+	NsPerOp float64
+}
+
+// TimedRows returns the rows of a timed run's output that measured
+// something.
+func TimedRows(out []byte) []TimedRow {
+	var rows []TimedRow
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || !slices.Contains(f, "ns/op") {
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		i := slices.Index(f, "ns/op")
+		if i < 3 {
 			continue
 		}
 		n, err := strconv.Atoi(f[1])
-		if err != nil || n <= 0 {
+		ns, err2 := strconv.ParseFloat(f[i-1], 64)
+		if err != nil || err2 != nil || n <= 0 || math.IsNaN(ns) || math.IsInf(ns, 0) {
 			continue
 		}
-		names = append(names, strings.TrimPrefix(f[0], "Benchmark"))
-		iters = append(iters, n)
+		rows = append(rows, TimedRow{strings.TrimPrefix(f[0], "Benchmark"), n, ns})
 	}
-	return names, iters
+	return rows
 }
 
 // ranRow reports whether a counted run printed the row's result.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,9 +54,30 @@ BenchmarkChanContended-2	1000	2500 cpu-ns/op
 --- FAIL: BenchmarkX
 PASS
 `
-	names, iters := TimedRows([]byte(out))
-	if strings.Join(names, " ") != "ChanContended-2 MutexHandoff/Solo-2" || len(iters) != 2 || iters[0] != 1000 || iters[1] != 5000 {
-		t.Errorf("TimedRows = %q %v", names, iters)
+	got := TimedRows([]byte(out))
+	want := []TimedRow{{"ChanContended-2", 1000, 4000}, {"MutexHandoff/Solo-2", 5000, 300}}
+	if !slices.Equal(got, want) {
+		t.Errorf("TimedRows = %v, want %v", got, want)
+	}
+}
+
+func TestCountIters(t *testing.T) {
+	for _, tt := range []struct {
+		iters   int
+		nsPerOp float64
+		want    int
+	}{
+		{1000, 4000, 50000},    // -benchtime 1000x: 4ms; 200ms is 50000
+		{40000, 5000, 40000},   // -benchtime 0.2s: the timed count
+		{100, 0.5, 400000000},  // 200ms of a 0.5ns op
+		{1, 1e9, 3},            // a 1s op: at least 3 (2 and N differ)
+		{1e9, 0.1, 1000000000}, // never more than 1e9, as go test
+		{100, 0, 100},          // no time: the timed count
+		{5, 2e8, 5},            // 5 ops of 200ms are 1s already
+	} {
+		if got := CountIters(tt.iters, tt.nsPerOp); got != tt.want {
+			t.Errorf("CountIters(%d, %g) = %d, want %d", tt.iters, tt.nsPerOp, got, tt.want)
+		}
 	}
 }
 
