@@ -29,13 +29,13 @@ results (benchfmt), the table and a plot (SVG) into -out.
 
 -counters also counts, for every row, CPU time (user+sys, every thread), context switches,
 futex system calls and all system calls per op, with the kernel's perf events (task-clock,
-context-switches, syscalls:sys_enter_futex, raw_syscalls:sys_enter), each row run at 2 and
-at N iterations (N: its timed run's, or 200ms worth) after its timed run, the difference
-divided by N-2.
-They go into the raw results as the units cpu-sec/op, ctxsw/op, futex/op and syscalls/op,
-and benchstat's table compares them as it does sec/op. Where the kernel denies perf events,
-it says which and why, and falls back to the child's rusage (CPU, context switches) and
-strace -f -c (system calls), or leaves the counter out. It about triples the run time.
+context-switches, syscalls:sys_enter_futex, raw_syscalls:sys_enter): after its timed run,
+each row runs at 2 and at N iterations (N: its timed run's, or 200ms worth) and the
+difference is divided by N-2. They go into the raw results as the units cpu-sec/op,
+ctxsw/op, futex/op and syscalls/op, and benchstat's table compares them as it does sec/op.
+Where the kernel denies perf events, it says which and why, and falls back to the child's
+rusage (CPU, context switches) and strace -f -c (system calls), or leaves the counter out.
+It about triples the run time.
 
 "old" is upstream built the same way as the fork (.unilock/upstream/, built once from
 goroot/'s base commit); "new" is goroot/. Suites:
