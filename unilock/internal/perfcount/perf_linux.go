@@ -72,6 +72,15 @@ func Probe() *Setup {
 			ev.typ, ev.config = unix.PERF_TYPE_TRACEPOINT, id
 		}
 		fd, err := ev.open(false)
+		if c == CPU && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) {
+			// Unprivileged, perf_event_paranoid 2 allows only events
+			// that exclude the kernel. task-clock is a clock: it adds
+			// up the time the task runs, user and system alike, and
+			// ignores exclude_kernel. context-switches does not (it
+			// counts 0 with it), so it falls back to rusage.
+			ev.user = true
+			fd, err = ev.open(false)
+		}
 		if err != nil {
 			s.Why[c] = explain(c, err)
 			continue
@@ -95,6 +104,9 @@ func (e *event) open(forChild bool) (int, error) {
 	}
 	if forChild {
 		attr.Bits |= unix.PerfBitInherit | unix.PerfBitEnableOnExec
+	}
+	if e.user {
+		attr.Bits |= unix.PerfBitExcludeKernel | unix.PerfBitExcludeHv
 	}
 	return unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
 }

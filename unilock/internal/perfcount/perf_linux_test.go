@@ -125,6 +125,9 @@ func TestCountChild(t *testing.T) {
 		// Every thread counts: two goroutines on two Ps share the 200ms.
 		{"spin 200ms in two goroutines", "spin:200ms:2", []string{"GOMAXPROCS=2"}, []want{{CPU, 180 * ms, 260 * ms}}},
 		{"10000 futex wakes", "futex:10000", nil, []want{{Futex, 9900, 10100}, {Syscalls, 9900, 10400}, {CPU, 0, 100 * ms}}},
+		// System time counts, also when task-clock excludes the kernel
+		// (unprivileged): 200000 system calls take more than 20ms.
+		{"200000 futex wakes", "futex:200000", nil, []want{{CPU, 20 * ms, 2000 * ms}}},
 		{"100 sleeps", "sleep:100", nil, []want{{CtxSw, 95, 1000}, {Futex, 0, 1000}}},
 	}
 	for _, setup := range []struct {

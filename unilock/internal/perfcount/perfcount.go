@@ -76,6 +76,9 @@ type Counts struct {
 type event struct {
 	typ    uint32
 	config uint64
+	// user: opened with exclude_kernel, as perf_event_paranoid 2 lets
+	// anyone; task-clock still counts user and system time then.
+	user bool
 }
 
 // Setup is what this process can count on this machine, found by Probe.
@@ -125,6 +128,9 @@ func (s *Setup) Describe() string {
 		switch src {
 		case Perf:
 			fmt.Fprintf(&b, ": perf event %s", c.Event())
+			if s.perf[c].user {
+				b.WriteString(" (opened with exclude_kernel, as kernel.perf_event_paranoid 2 allows without privileges; task-clock counts user and system time all the same)")
+			}
 		case Rusage:
 			fmt.Fprintf(&b, ": rusage of the child (%s)", map[Counter]string{CPU: "ru_utime+ru_stime", CtxSw: "ru_nvcsw+ru_nivcsw"}[c])
 		default:
