@@ -28,6 +28,13 @@ type portsOpts struct {
 	experiment  string
 	timeout     time.Duration
 	install     bool
+	// The full mode: the whole -short suites of pkgs, timeouts scaled per
+	// runner (scale 0) or by scale, disagreements rerun reruns times.
+	full   bool
+	pkgs   []string
+	scale  int
+	reruns int
+	runSet bool // -run was given
 }
 
 func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
@@ -42,6 +49,45 @@ func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port")
 	fs.BoolVar(&o.install, "install", false, "install the emulators the selected ports lack (apt-get as root, go install) first")
 	return o, fs
+}
+
+// fullFlags adds the flags of the full mode to a ports flag set; parse
+// them with o.parseFull after fs.Parse.
+func fullFlags(o *portsOpts, fs *flag.FlagSet) (pkgs *string) {
+	fs.BoolVar(&o.full, "full", false, "run the whole -short suites of -pkgs on every executable port, not the lock subset")
+	pkgs = fs.String("pkgs", strings.Join(ports.FullPackages, ","), "with -full: the packages run; "+ports.ChanPackage+" runs GOROOT/test/chan's programs")
+	fs.IntVar(&o.scale, "scale", 0, "with -full: multiply -timeout by this on every port (0: by the runner's scale: native 1, qemu 4, node and wazero 3, wine 2)")
+	fs.IntVar(&o.reruns, "reruns", 2, "with -full -base: reruns of a test that fails on one side only, on each side, before it is called new")
+	return pkgs
+}
+
+// parseFull checks the full mode's flags once fs is parsed.
+func (o *portsOpts) parseFull(fs *flag.FlagSet, pkgs string) error {
+	pkgsSet := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "run":
+			o.runSet = true
+		case "pkgs":
+			pkgsSet = true
+		}
+	})
+	switch {
+	case o.full && o.runSet:
+		return fmt.Errorf("-full runs whole packages; -run selects runtime's lock tests without it: drop one (pick packages with -pkgs)")
+	case !o.full && pkgsSet:
+		return fmt.Errorf("-pkgs applies to -full: unilock ports -full -pkgs %s", pkgs)
+	case o.scale < 0:
+		return fmt.Errorf("-scale %d: give a timeout scale of at least 1, or 0 for the runner's own", o.scale)
+	case o.reruns < 0:
+		return fmt.Errorf("-reruns %d: give 0 or more reruns (e.g. -reruns 2)", o.reruns)
+	}
+	if !o.full {
+		return nil
+	}
+	var err error
+	o.pkgs, err = ports.ParsePackages(pkgs)
+	return err
 }
 
 // validate checks the flags before any work starts.
@@ -70,14 +116,29 @@ go_$GOOS_$GOARCH_exec wrappers. Prints the matrix and writes it as JSON to
 
 With -base, builds the unpatched upstream toolchain too (.unilock/upstream/), runs the same
 matrix with it (.unilock/ports/upstream.json), and fails only on new failures: tests that
-fail with the fork and pass upstream.`)
+fail with the fork and pass upstream.
+
+With -full, runs instead the whole -short suites of the packages that exercise the lock
+layer (-pkgs: runtime, sync, sync/atomic, os/signal, time, context, internal/sync) and the
+programs of GOROOT/test/chan (through cmd/internal/testdir -target, the same wrappers) on
+every port it executes, with -timeout scaled per runner, and prints per port the counts and
+the time taken. With -base too, a test failing on one side only is rerun (-reruns) on both
+before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream.json).`)
 	withBase := fs.Bool("base", false, "also run the matrix on the upstream base and report only new failures")
-	jsonPath := fs.String("json", "", "where to write the fork's matrix (default .unilock/ports/fork.json)")
+	jsonPath := fs.String("json", "", "where to write the fork's matrix (default .unilock/ports/fork.json, with -full full-fork.json)")
+	pkgs := fullFlags(o, fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := o.validate(); err != nil {
 		return err
+	}
+	if err := o.parseFull(fs, *pkgs); err != nil {
+		return err
+	}
+	prefix := ""
+	if o.full {
+		prefix = "full-"
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (ports go in -ports: -ports %s)", fs.Args(), strings.Join(fs.Args(), ","))
@@ -99,19 +160,27 @@ fail with the fork and pass upstream.`)
 		if err != nil {
 			return err
 		}
-		if err := bm.Write(filepath.Join(env.State, "ports", "upstream.json")); err != nil {
+		if err := bm.Write(filepath.Join(env.State, "ports", prefix+"upstream.json")); err != nil {
 			return err
 		}
-		m.Compare(bm)
+		if o.full {
+			m.CompareFull(bm, o.reruns, fullRerun(env, clock, o, m, bm))
+		} else {
+			m.Compare(bm)
+		}
 	}
 	if *jsonPath == "" {
-		*jsonPath = filepath.Join(env.State, "ports", "fork.json")
+		*jsonPath = filepath.Join(env.State, "ports", prefix+"fork.json")
 	}
 	if err := m.Write(*jsonPath); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	m.Print(stdout)
+	if o.full {
+		m.PrintFull(stdout)
+	} else {
+		m.Print(stdout)
+	}
 	fmt.Fprintf(stdout, "\nmatrix: %s\n", rel(env, *jsonPath))
 	if !m.OK() {
 		if m.Compared != "" {
@@ -176,10 +245,13 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	if err := os.MkdirAll(logDir, 0o777); err != nil {
 		return nil, err
 	}
-	c := &ports.Checker{Goroot: gr, Wrappers: wrappers, RunRegexp: o.run, Short: o.short, Experiment: o.experiment, Timeout: o.timeout, Env: build.CacheEnv(env.State, gr)}
+	c := portsChecker(env, gr, label, o)
 	m := &ports.Matrix{
 		Toolchain: version, Goroot: gr, Host: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
 		RunRegexp: o.run, Started: start,
+	}
+	if o.full {
+		m.RunRegexp, m.Packages = "", o.pkgs
 	}
 	if o.experiment != "" {
 		m.Toolchain += " GOEXPERIMENT=" + o.experiment
@@ -232,7 +304,23 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 		if err != nil {
 			return nil, err
 		}
-		run := c.Execute(p, rn.How, logf, stdout)
+		var run *ports.Run
+		if o.full {
+			scale := rn.TimeoutScale()
+			if o.scale > 0 {
+				scale = o.scale
+			}
+			run = c.ExecuteFull(p, rn.How, scale, o.pkgs, logf, stdout, func(pr ports.PackageRun) {
+				switch {
+				case pr.NotRun != "":
+					clock.Phase("%s: %-16s %-14s not run: %s", label, p, pr.Package, pr.NotRun)
+				default:
+					clock.Phase("%s: %-16s %-14s %d passed, %d failed, %d skipped (%.1fs)", label, p, pr.Package, pr.Passed, pr.Failed, pr.Skipped, pr.Seconds)
+				}
+			})
+		} else {
+			run = c.Execute(p, rn.How, logf, stdout)
+		}
 		logf.Close()
 		m.Rows[i].Run = run
 		verdict := "ok"
@@ -243,6 +331,47 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
+}
+
+// portsChecker is the checker of the toolchain at gr, labelled "fork" or
+// "upstream", with the wrappers portsMatrix writes for it.
+func portsChecker(env *Env, gr, label string, o *portsOpts) *ports.Checker {
+	return &ports.Checker{Goroot: gr, Wrappers: filepath.Join(env.State, "exec", label), RunRegexp: o.run, Short: o.short,
+		Experiment: o.experiment, Timeout: o.timeout, Env: build.CacheEnv(env.State, gr)}
+}
+
+// fullRerun reruns tests of a port of the full mode on the fork (side 0)
+// or upstream (side 1), each at the timeout scale its first run had,
+// logging to .unilock/log/ports-full-rerun-*.log.
+func fullRerun(env *Env, clock *phase.Clock, o *portsOpts, fork, up *ports.Matrix) ports.RerunFunc {
+	checkers := []*ports.Checker{portsChecker(env, fork.Goroot, "fork", o), portsChecker(env, up.Goroot, "upstream", o)}
+	logPath := filepath.Join(env.State, "log", "ports-full-rerun-"+time.Now().UTC().Format("20060102-150405")+".log")
+	return func(side int, port string, keys []string) map[string]tiers.Status {
+		goos, goarch, _ := strings.Cut(port, "/")
+		scale := 1
+		for _, r := range fork.Rows {
+			if r.Port == port && r.Run != nil {
+				scale = r.Run.Scale
+			}
+		}
+		label := []string{"fork", "upstream"}[side]
+		clock.Phase("%s: %s: rerun %d tests failing on one side only: %s", label, port, len(keys), strings.Join(limitNames(keys, 6), ", "))
+		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
+		if err != nil {
+			clock.Phase("rerun: %v", err)
+			return nil
+		}
+		defer logf.Close()
+		fmt.Fprintf(logf, "### %s %s\n", label, port)
+		return checkers[side].Rerun(ports.Port{GOOS: goos, GOARCH: goarch}, scale, o.pkgs, keys, logf)
+	}
+}
+
+func limitNames(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
+	}
+	return s
 }
 
 func compileVerdict(c ports.Compile) string {

@@ -73,7 +73,19 @@ type Runner struct {
 	// Setup prepares the runner before its first use (Wine's prefix and
 	// ProcessPrng shim); nil when there is nothing to do.
 	Setup func() error
+	// Scale multiplies test timeouts on this runner, as
+	// GO_TEST_TIMEOUT_SCALE does on upstream's slow builders: an emulated
+	// runtime suite runs several times slower than a native one.
+	Scale int
 }
+
+// Scales are the timeout scales of the runners (native 1), after how much
+// slower than native runtime's -short suite runs under each (README.md,
+// "Every port", has the measurements).
+var Scales = map[string]int{"native": 1, "qemu": 4, "node": 3, "wazero": 3, "wine": 2}
+
+// TimeoutScale is the runner's timeout scale, at least 1.
+func (r Runner) TimeoutScale() int { return max(r.Scale, 1) }
 
 // Ready reports whether the port can run now.
 func (r Runner) Ready() bool { return r.How != "" && len(r.Missing) == 0 }
@@ -112,10 +124,10 @@ const aptUpdate = "apt-get update"
 func For(h Host, goos, goarch string) Runner {
 	switch {
 	case goos == h.GOOS && goarch == h.GOARCH:
-		return Runner{How: "native"}
+		return Runner{How: "native", Scale: Scales["native"]}
 	case goos == "linux" && h.GOOS == "linux" && goarch == "386" && h.GOARCH == "amd64":
 		// An amd64 Linux kernel runs i386 binaries itself.
-		return Runner{How: "native"}
+		return Runner{How: "native", Scale: Scales["native"]}
 	case goos == "linux" && h.GOOS == "linux" && h.GOARCH == "amd64" && qemuName[goarch] != "":
 		return qemu(h, qemuName[goarch])
 	case goos == "js" && goarch == "wasm":
@@ -133,7 +145,7 @@ func For(h Host, goos, goarch string) Runner {
 // binfmt_misc entry must be registered and enabled.
 func qemu(h Host, name string) Runner {
 	prog := "qemu-" + name
-	r := Runner{How: prog}
+	r := Runner{How: prog, Scale: Scales["qemu"]}
 	path := h.LookPath(prog)
 	if path == "" {
 		r.Missing = append(r.Missing, prog)
@@ -161,7 +173,7 @@ func qemu(h Host, name string) Runner {
 
 // node runs js/wasm through the toolchain's own lib/wasm/go_js_wasm_exec.
 func node(h Host) Runner {
-	r := Runner{How: "node", Wrapper: fmt.Sprintf("exec %s \"$@\"\n", filepath.Join(h.Goroot, "lib", "wasm", "go_js_wasm_exec"))}
+	r := Runner{How: "node", Scale: Scales["node"], Wrapper: fmt.Sprintf("exec %s \"$@\"\n", filepath.Join(h.Goroot, "lib", "wasm", "go_js_wasm_exec"))}
 	if h.LookPath("node") == "" {
 		r.Missing = []string{"node"}
 		r.Fix = []string{aptUpdate, "apt-get install -y nodejs"}
@@ -179,6 +191,7 @@ func wazero(h Host) Runner {
 	dir := filepath.Dir(bin)
 	r := Runner{
 		How:     "wazero",
+		Scale:   Scales["wazero"],
 		Wrapper: fmt.Sprintf("PATH=%s:$PATH GOWASIRUNTIME=wazero exec %s \"$@\"\n", dir, filepath.Join(h.Goroot, "lib", "wasm", "go_wasip1_wasm_exec")),
 	}
 	if !h.Exists(bin) {
@@ -203,7 +216,8 @@ func WinePrefix(h Host) string { return filepath.Join(h.State, "wine") }
 func wine(h Host, goarch string) Runner {
 	prefix := WinePrefix(h)
 	r := Runner{
-		How: "wine",
+		How:   "wine",
+		Scale: Scales["wine"],
 		Wrapper: fmt.Sprintf("export WINEPREFIX=%s WINEDEBUG=${WINEDEBUG:--all} WINEDLLOVERRIDES=bcryptprimitives=n\nexec wine \"$@\"\n",
 			prefix),
 	}

@@ -139,3 +139,25 @@ func TestWriteWrapper(t *testing.T) {
 		t.Errorf("a native port got a wrapper; the go command runs its binaries itself")
 	}
 }
+
+func TestTimeoutScale(t *testing.T) {
+	all := fakeHost([]string{"qemu-aarch64", "node", "wine"})
+	tests := []struct {
+		port string
+		want int
+	}{
+		{"linux/amd64", 1},
+		{"linux/386", 1},
+		{"linux/arm64", 4},
+		{"js/wasm", 3},
+		{"wasip1/wasm", 3},
+		{"windows/amd64", 2},
+		{"darwin/arm64", 1}, // not run here; no scale below 1
+	}
+	for _, tt := range tests {
+		goos, goarch, _ := strings.Cut(tt.port, "/")
+		if got := For(all, goos, goarch).TimeoutScale(); got != tt.want {
+			t.Errorf("For(%s).TimeoutScale() = %d, want %d", tt.port, got, tt.want)
+		}
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"unilock/internal/tiers"
 )
 
 // Port is one entry of go tool dist list -json.
@@ -118,6 +120,12 @@ type Run struct {
 	// failing test (a crash at start, a build error, no tests at all).
 	Error   string  `json:"error,omitempty"`
 	Seconds float64 `json:"seconds"`
+	// Set by the full mode (ExecuteFull): the timeout scale the port ran
+	// at, each package's counts and time, and every test's outcome (kept
+	// in memory for CompareFull, not written).
+	Scale    int                     `json:"timeout_scale,omitempty"`
+	Packages []PackageRun            `json:"packages,omitempty"`
+	Outcomes map[string]tiers.Status `json:"-"`
 }
 
 // OK reports whether the run passed.
@@ -136,6 +144,13 @@ type Row struct {
 	// base's result for the port.
 	New      []string `json:"new_failures,omitempty"`
 	Baseline string   `json:"baseline,omitempty"`
+	// Set by CompareFull: what failed across reruns on one side only
+	// (Flaky), on both (Shared: this machine's or the emulator's limits),
+	// upstream only (Fixed), and upstream's run of the port.
+	Flaky    []string `json:"flaky,omitempty"`
+	Shared   []string `json:"shared_failures,omitempty"`
+	Fixed    []string `json:"fixed_by_fork,omitempty"`
+	Upstream *Run     `json:"upstream,omitempty"`
 }
 
 // Failing reports whether the row failed: it did not compile, or its tests
@@ -155,6 +170,11 @@ type Matrix struct {
 	Rows      []Row     `json:"rows"`
 	// Compared names the base matrix Compare used, or "".
 	Compared string `json:"compared_with,omitempty"`
+	// Packages is set in the full mode: what ExecuteFull ran on every
+	// executed port. Reruns is how often CompareFull reran each
+	// disagreement on each side.
+	Packages []string `json:"packages,omitempty"`
+	Reruns   int      `json:"reruns,omitempty"`
 }
 
 // Write stores the matrix as indented JSON.
@@ -397,6 +417,11 @@ func indent(s string) string {
 }
 
 func printTable(w io.Writer, rows [][]string) {
+	printAligned(w, rows, func(i int) bool { return i >= 5 && i <= 7 })
+}
+
+// printAligned writes rows as a table, the columns right says right-aligned.
+func printAligned(w io.Writer, rows [][]string, right func(col int) bool) {
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
@@ -409,7 +434,7 @@ func printTable(w io.Writer, rows [][]string) {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			if i >= 5 && i <= 7 { // numbers right-aligned
+			if right(i) { // numbers right-aligned
 				fmt.Fprintf(&b, "%*s", width[i], c)
 			} else {
 				fmt.Fprintf(&b, "%-*s", width[i], c)
