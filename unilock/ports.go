@@ -46,7 +46,7 @@ func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
 	fs.BoolVar(&o.compileOnly, "compile", false, "only compile and vet; execute nothing")
 	fs.IntVar(&o.jobs, "j", 2, "ports compiled at once")
 	fs.StringVar(&o.experiment, "experiment", "", "GOEXPERIMENT for every build and test (e.g. staticlockranking)")
-	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port (with -full: 30m unless given, times the runner's scale)")
 	fs.BoolVar(&o.install, "install", false, "install the emulators the selected ports lack (apt-get as root, go install) first")
 	return o, fs
 }
@@ -61,15 +61,20 @@ func fullFlags(o *portsOpts, fs *flag.FlagSet) (pkgs *string) {
 	return pkgs
 }
 
+// fullTimeout is -timeout's default with -full.
+const fullTimeout = 30 * time.Minute
+
 // parseFull checks the full mode's flags once fs is parsed.
 func (o *portsOpts) parseFull(fs *flag.FlagSet, pkgs string) error {
-	pkgsSet := false
+	pkgsSet, timeoutSet := false, false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "run":
 			o.runSet = true
 		case "pkgs":
 			pkgsSet = true
+		case "timeout":
+			timeoutSet = true
 		}
 	})
 	switch {
@@ -84,6 +89,11 @@ func (o *portsOpts) parseFull(fs *flag.FlagSet, pkgs string) error {
 	}
 	if !o.full {
 		return nil
+	}
+	if !timeoutSet {
+		// runtime's whole suite builds its testprog programs first: on
+		// 2 loaded cores that build alone outran 15 minutes.
+		o.timeout = fullTimeout
 	}
 	var err error
 	o.pkgs, err = ports.ParsePackages(pkgs)
