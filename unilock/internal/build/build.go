@@ -136,19 +136,26 @@ func sameDir(a, b string) bool {
 }
 
 // dist prints one line per phase, each starting with "Building ".
-var phaseRE = regexp.MustCompile(`^(Building .*|Installed Go for .*)`)
+var phaseRE = regexp.MustCompile(`^(Building .*|Installed Go for .*|distpack: .*)`)
 
 // MakeBash runs goroot/src/make.bash with the bootstrap, appending all output
 // to log and passing dist's phase lines to phase. The build writes into the
 // build cache at gocache (see BuildingCache), never into the user's: dist
 // restores the caller's GOCACHE for its last step, which builds std and cmd.
 func MakeBash(goroot, bootstrap, gocache string, log io.Writer, phase func(string)) error {
+	return MakeBashWith(goroot, bootstrap, gocache, nil, nil, log, phase)
+}
+
+// MakeBashWith is MakeBash with env added to make.bash's environment (after
+// the variables it clears: GOOS=linux GOARCH=arm64 cross-compiles) and args
+// passed to it (-distpack).
+func MakeBashWith(goroot, bootstrap, gocache string, env, args []string, log io.Writer, phase func(string)) error {
 	if gocache == "" {
 		return fmt.Errorf("internal error: make.bash of %s with no build cache of the tool's own", goroot)
 	}
-	cmd := exec.Command("bash", "make.bash")
+	cmd := exec.Command("bash", append([]string{"make.bash"}, args...)...)
 	cmd.Dir = filepath.Join(goroot, "src")
-	cmd.Env = makeEnv(bootstrap, gocache)
+	cmd.Env = append(makeEnv(bootstrap, gocache), env...)
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
