@@ -8,6 +8,7 @@
 //	unilock test [-all] [tiers]   run the test tiers (./run.bash)
 //	unilock ports [flags]         the port matrix: compile everywhere, run where possible
 //	unilock emulators [-install]  what executes each port here, and what is missing
+//	unilock dist [-ports LIST]    ship the fork: archives, GOPROXY layout, checksum database
 //	unilock bench [flags]         upstream vs the fork: benchstat table, raw results, plot
 //	unilock check-series          each patch alone on every port; commit message lint
 //	unilock export [-onto DIR]    the series as an mbox (or branch) with Change-Ids
@@ -53,6 +54,7 @@ func init() {
 		{"test", "[-all] [tier ...]", "run the test tiers on the built fork", runTest},
 		{"ports", "[flags]", "compile every port; run the lock tests on those this machine can execute", runPorts},
 		{"emulators", "[-install]", "show (or install) how this machine executes each port", runEmulators},
+		{"dist", "[-ports LIST] [-out DIR]", "ship the fork: distpack archives, GOPROXY layout and checksum database for every port", runDist},
 		{"mutate", "[-run RE] [-list]", "apply each deliberate lock-layer bug in turn; the lock tests must catch every one", runMutate},
 		{"bench", "[flags]", "benchmark upstream against the fork: interleaved, benchstat, plot, syscall counts", runBench},
 		{"check-series", "[-ports LIST]", "check each patch alone: compile and vet runtime for every port; lint its message", runCheckSeries},

@@ -29,6 +29,7 @@ const sanitizersTier = "sanitizers"
 var namedTiers = []struct{ name, desc string }{
 	{sanitizersTier, "C TSAN/ASAN/MSAN cgo tests, the runtime's cgo tests, -race runtime and sync"},
 	{portsTier, "unilock ports: every port compiled, the lock tests executed where this machine can"},
+	{distTier, "unilock dist for the host, then the upstream go command switches to it (GOTOOLCHAIN, GOPROXY=file://, the team's checksum database)"},
 }
 
 // portsTier is the tier that runs unilock ports (every port compiled, the
@@ -101,11 +102,14 @@ func runTest(env *Env, args []string) error {
 	known := lockTiers(env)
 	for _, n := range names {
 		t, ok := known[n]
-		if n == portsTier {
+		switch n {
+		case portsTier:
 			t, ok = tiers.Tier{Name: portsTier, Desc: "unilock ports (every port in go tool dist list)"}, true
+		case distTier:
+			t, ok = tiers.Tier{Name: distTier, Desc: "unilock dist -ports host, then TestToolchainSwitch (internal/dist) on what it laid out"}, true
 		}
 		if !ok {
-			return fmt.Errorf("unknown tier %q (tiers: %s, %s, %s; the whole suite: ./run.bash -all)", n, strings.Join(tierNames, ", "), sanitizersTier, portsTier)
+			return fmt.Errorf("unknown tier %q (tiers: %s, %s, %s, %s; the whole suite: ./run.bash -all)", n, strings.Join(tierNames, ", "), sanitizersTier, portsTier, distTier)
 		}
 		if n != "tool" {
 			if err := checkBuilt(env); err != nil {
@@ -120,9 +124,12 @@ func runTest(env *Env, args []string) error {
 		clock.Phase("tier %s: %s", t.Name, t.Desc)
 		fmt.Fprintf(logf, "=== tier %s: %s\n", t.Name, strings.Join(t.Cmd, " "))
 		var r tiers.Result
-		if t.Name == portsTier {
+		switch t.Name {
+		case portsTier:
 			r = portsResult(env, clock)
-		} else {
+		case distTier:
+			r = distResult(env, clock, logf)
+		default:
 			r = tiers.Run(t, stdout, logf)
 		}
 		results = append(results, r)
