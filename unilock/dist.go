@@ -11,6 +11,7 @@ import (
 
 	"unilock/internal/build"
 	"unilock/internal/dist"
+	"unilock/internal/emu"
 	"unilock/internal/phase"
 	"unilock/internal/ports"
 	"unilock/internal/tiers"
@@ -23,6 +24,7 @@ type distOpts struct {
 	sumdb    string
 	sumdbNam string
 	force    bool
+	run      bool
 }
 
 func runDist(env *Env, args []string) error {
@@ -40,6 +42,7 @@ See README.md, "Shipping the fork".`)
 	fs.StringVar(&o.sumdb, "sumdb", "", "the checksum database's directory: its signing key and append-only log; keep it (default .unilock/dist/sumdb)")
 	fs.StringVar(&o.sumdbNam, "sumdb-name", dist.DefaultSumDBName, "the checksum database's name, when -sumdb does not hold one yet")
 	fs.BoolVar(&o.force, "force", false, "build every port again, with an empty build cache")
+	fs.BoolVar(&o.run, "run", true, "unpack each archive and run its go version where this machine can (natively, qemu-user, Wine)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -126,7 +129,67 @@ func distBuild(env *Env, clock *phase.Clock, o *distOpts) (*dist.Published, erro
 		return nil, err
 	}
 	clock.Phase("done: %s, %d new checksum database records (%d in all)", plural(len(packs), "port"), pub.Added, db.Size())
+	if o.run {
+		runArchives(env, clock, pub, packs, host)
+	}
 	return pub, nil
+}
+
+// runArchives unpacks each port's binary archive from the layout and runs
+// its go version where this machine can execute the port: natively, under
+// qemu-user or under Wine (unilock emulators -install installs them). It
+// only reports: a port that cannot run here is no failure of the build.
+func runArchives(env *Env, clock *phase.Clock, pub *dist.Published, packs []*dist.Pack, host dist.Port) {
+	eh := emu.NewHost(host.GOOS, host.GOARCH, env.Goroot, env.State)
+	wrappers := filepath.Join(env.State, "exec", "dist")
+	for _, pk := range packs {
+		r := emu.For(eh, pk.Port.GOOS, pk.Port.GOARCH)
+		if !r.Ready() {
+			clock.Phase("run %-14s not here: %s", pk.Port, r.Why())
+			continue
+		}
+		if r.Setup != nil {
+			if err := r.Setup(); err != nil {
+				clock.Phase("run %-14s setting up %s: %v", pk.Port, r.How, err)
+				continue
+			}
+		}
+		dir := filepath.Join(env.State, "dist", "run", pk.Port.GOOS+"-"+pk.Port.GOARCH)
+		if err := os.RemoveAll(dir); err != nil {
+			clock.Phase("run %-14s: %v", pk.Port, err)
+			continue
+		}
+		if err := dist.Unpack(filepath.Join(pub.Out, pk.Archive()), dir); err != nil {
+			clock.Phase("run %-14s unpacking: %v", pk.Port, err)
+			continue
+		}
+		exe := filepath.Join(dir, "go", "bin", "go")
+		if pk.Port.GOOS == "windows" {
+			exe += ".exe"
+		}
+		args := []string{exe, "version"}
+		if err := emu.WriteWrapper(wrappers, pk.Port.GOOS, pk.Port.GOARCH, r); err != nil {
+			clock.Phase("run %-14s: %v", pk.Port, err)
+			continue
+		}
+		if r.Wrapper != "" {
+			args = append([]string{filepath.Join(wrappers, emu.WrapperName(pk.Port.GOOS, pk.Port.GOARCH))}, args...)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOROOT=")
+		out, err := cmd.CombinedOutput()
+		how := r.How
+		if how == "" || how == "native" {
+			how = "natively"
+		} else {
+			how = "under " + how
+		}
+		if err != nil {
+			clock.Phase("run %-14s %s: go version: %v: %s", pk.Port, how, err, strings.TrimSpace(string(out)))
+			continue
+		}
+		clock.Phase("run %-14s %s: %s", pk.Port, how, strings.TrimSpace(string(out)))
+	}
 }
 
 // distPorts returns the host and the ports patterns names (default: the
