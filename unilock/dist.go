@@ -114,7 +114,7 @@ func distBuild(env *Env, clock *phase.Clock, o *distOpts) (*dist.Published, erro
 		}
 		what := "built"
 		if pk.Reused {
-			what = "reused (same HEAD, bootstrap and port)"
+			what = fmt.Sprintf("reused (same HEAD, bootstrap and port; its build took %s)", phase.Format(pk.Built))
 		}
 		clock.Phase("port %d/%d %-14s %s in %s: %s %s", i+1, len(sel), p, what, phase.Format(pk.Elapsed), pk.Archive(), size(filepath.Join(pk.Dir, pk.Archive())))
 		packs = append(packs, pk)

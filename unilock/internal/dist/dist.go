@@ -56,6 +56,7 @@ type Pack struct {
 	Key     string
 	Reused  bool
 	Elapsed time.Duration
+	Built   time.Duration // how long its build took (an earlier run's, when reused)
 }
 
 // Archive is the binary archive's base name.
@@ -80,8 +81,9 @@ func (p *Pack) expect() []string {
 }
 
 type stamp struct {
-	Key   string
-	Files map[string]string
+	Key     string
+	Files   map[string]string
+	Seconds float64 // how long the build took
 }
 
 // Head returns goroot/'s HEAD commit and whether its work tree has changes
@@ -146,7 +148,7 @@ func (b *Builder) Reusable(version, key string, p Port) (*Pack, bool) {
 	if json.Unmarshal(data, &st) != nil || st.Key != key {
 		return nil, false
 	}
-	pk := &Pack{Port: p, Version: version, Dir: dir, Files: st.Files, Key: key, Reused: true}
+	pk := &Pack{Port: p, Version: version, Dir: dir, Files: st.Files, Key: key, Reused: true, Built: time.Duration(st.Seconds * float64(time.Second))}
 	for _, name := range pk.expect() {
 		sum, ok := st.Files[name]
 		if !ok {
@@ -244,7 +246,8 @@ func (b *Builder) Build(p Port, host Port) (*Pack, error) {
 		}
 		pk.Files[name] = sum
 	}
-	data, _ := json.MarshalIndent(stamp{Key: key, Files: pk.Files}, "", "\t")
+	pk.Built = time.Since(start)
+	data, _ := json.MarshalIndent(stamp{Key: key, Files: pk.Files, Seconds: pk.Built.Seconds()}, "", "\t")
 	if err := os.WriteFile(filepath.Join(pk.Dir, "stamp.json"), append(data, '\n'), 0o644); err != nil {
 		return nil, err
 	}
