@@ -204,6 +204,7 @@ func TestToolchainSwitchFake(t *testing.T) {
 	sw := &Switch{Go: up, Layout: out, Version: version, VerifierKey: db.VerifierKey(), Port: host}
 	for _, c := range sw.Cases(false) {
 		t.Run(c.Name, func(t *testing.T) {
+			sw.Log = t.Logf
 			dir := t.TempDir()
 			readOnlyCleanup(t, dir)
 			if err := c.Run(dir); err != nil {
@@ -230,6 +231,7 @@ func TestToolchainSwitch(t *testing.T) {
 	}
 	for _, c := range sw.Cases(true) {
 		t.Run(c.Name, func(t *testing.T) {
+			sw.Log = t.Logf
 			dir := t.TempDir()
 			readOnlyCleanup(t, dir)
 			if err := c.Run(dir); err != nil {

@@ -24,6 +24,14 @@ type Switch struct {
 	Version     string // the fork's toolchain version, go1.26.8-unilock.2
 	VerifierKey string // the team checksum database's key, for GOSUMDB
 	Port        Port   // the port the go command downloads (the host's)
+	// Log, if set, is given each go command's output.
+	Log func(format string, args ...any)
+}
+
+func (s *Switch) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log(format, args...)
+	}
 }
 
 // SwitchFor is the Switch of the host for the layout at out.
@@ -123,6 +131,7 @@ func (s *Switch) wantVersion() string {
 // every want.
 func (s *Switch) expect(m string, env []string, want []string, args ...string) error {
 	out, err := s.run(m, env, s.Go, args...)
+	s.logf("go %s:\n%s", strings.Join(args, " "), out)
 	if err != nil {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -138,6 +147,7 @@ func (s *Switch) expect(m string, env []string, want []string, args ...string) e
 // every want.
 func (s *Switch) expectFail(m string, env []string, want []string, args ...string) error {
 	out, err := s.run(m, env, s.Go, args...)
+	s.logf("go %s (must fail):\n%s", strings.Join(args, " "), out)
 	if err == nil {
 		return fmt.Errorf("go %s succeeded, want a failure saying %q:\n%s", strings.Join(args, " "), want, out)
 	}
