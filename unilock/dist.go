@@ -297,7 +297,7 @@ func distResult(env *Env, clock *phase.Clock, logf io.Writer) tiers.Result {
 	}
 	t := tiers.Tier{
 		Name: distTier, Dir: filepath.Join(env.Root, "unilock"),
-		Cmd: []string{"go", "test", "-json", "-count=1", "-v", "-run", "^TestToolchainSwitch$", "./internal/dist"},
+		Cmd: []string{"go", "test", "-json", "-count=1", "-v", "-timeout=30m", "-run", "^TestToolchainSwitch$", "./internal/dist"},
 		Env: []string{"GOTOOLCHAIN=local", "UNILOCK_DIST_OUT=" + pub.Out, "UNILOCK_DIST_VERSION=" + versionOf(pub), "UNILOCK_DIST_VKEY=" + pub.SumDB.VerifierKey()},
 	}
 	return tiers.Run(t, stdout, logf)
