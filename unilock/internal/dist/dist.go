@@ -219,7 +219,7 @@ func (b *Builder) Build(p Port, host Port) (*Pack, error) {
 		shown = append(shown, "GOARM=6")
 	}
 	env = append(env, shown...)
-	b.Phase("%s: %s make.bash -distpack (log %s)", p, strings.Join(shown, " "), logPath)
+	b.Phase("%s: %s (log %s)", p, strings.TrimSpace(strings.Join(shown, " ")+" make.bash -distpack"), logPath)
 	if err := build.MakeBashWith(tree, b.Bootstrap, cache, env, []string{"-distpack"}, logf, func(line string) { b.Phase("%s:   %s", p, line) }); err != nil {
 		return nil, fmt.Errorf("%s: make.bash -distpack failed: %v\nlog: %s\nfix the cause and run unilock dist again", p, err, logPath)
 	}
