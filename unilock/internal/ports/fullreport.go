@@ -290,13 +290,5 @@ func (m *Matrix) PrintFull(w io.Writer) {
 			fmt.Fprintf(w, "\nfixed by the fork on %s (fail upstream every time): %s\n", r.Port, strings.Join(r.Fixed, ", "))
 		}
 	}
-	var why []string
-	for _, r := range m.Rows {
-		if r.Run == nil && r.NotRun != "" && r.Compile.OK {
-			why = append(why, fmt.Sprintf("  %-16s %s", r.Port, r.NotRun))
-		}
-	}
-	if len(why) > 0 {
-		fmt.Fprintf(w, "\nnot executed here:\n%s\n", strings.Join(compactReasons(why), "\n"))
-	}
+	m.printNotExecuted(w)
 }

@@ -366,15 +366,7 @@ func (m *Matrix) Print(w io.Writer) {
 			}
 		}
 	}
-	var why []string
-	for _, r := range m.Rows {
-		if r.Run == nil && r.NotRun != "" && r.Compile.OK {
-			why = append(why, fmt.Sprintf("  %-16s %s", r.Port, r.NotRun))
-		}
-	}
-	if len(why) > 0 {
-		fmt.Fprintf(w, "\nnot executed here:\n%s\n", strings.Join(compactReasons(why), "\n"))
-	}
+	m.printNotExecuted(w)
 }
 
 // WhatFull is Compile.What for a port built in full; WhatExternal for one
@@ -441,5 +433,19 @@ func printAligned(w io.Writer, rows [][]string, right func(col int) bool) {
 			}
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// printNotExecuted lists the ports that compiled but could not execute
+// here, and why.
+func (m *Matrix) printNotExecuted(w io.Writer) {
+	var why []string
+	for _, r := range m.Rows {
+		if r.Run == nil && r.NotRun != "" && r.Compile.OK {
+			why = append(why, fmt.Sprintf("  %-16s %s", r.Port, r.NotRun))
+		}
+	}
+	if len(why) > 0 {
+		fmt.Fprintf(w, "\nnot executed here:\n%s\n", strings.Join(compactReasons(why), "\n"))
 	}
 }
