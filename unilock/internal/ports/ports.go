@@ -370,10 +370,12 @@ func (m *Matrix) Print(w io.Writer) {
 }
 
 // WhatFull is Compile.What for a port built in full; WhatExternal for one
-// whose binaries link only externally.
+// whose binaries link only externally; WhatBuilt for one that was only
+// built (Checker.BuildOnly).
 const (
 	WhatFull     = "runtime, sync, test binaries, vet"
 	WhatExternal = "runtime, sync; links only externally"
+	WhatBuilt    = "runtime, sync; built only"
 )
 
 func (m *Matrix) compiled() int {

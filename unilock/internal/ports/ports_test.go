@@ -2,7 +2,11 @@ package ports
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -181,5 +185,63 @@ func TestPrintAndRoundTrip(t *testing.T) {
 	}
 	if len(back.Rows) != 5 || back.Rows[1].Run.Failures[0] != "runtime.TestNoteWakeup" {
 		t.Errorf("round trip lost rows: %+v", back.Rows)
+	}
+}
+
+// TestCompileDepth checks which go commands Compile runs for a port in each
+// mode: the full check vets and compiles test binaries, BuildOnly (the
+// ports tier and upstream's side of -base, for ports not executed) only
+// builds runtime and sync, and Light (check-series) builds and vets runtime.
+func TestCompileDepth(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake toolchain is an sh script")
+	}
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	linux := Port{GOOS: "linux", GOARCH: "arm64"}
+	darwin := Port{GOOS: "darwin", GOARCH: "arm64"}
+	notLinux := func(p Port) bool { return p.GOOS != "linux" }
+	tests := []struct {
+		name      string
+		port      Port
+		light     bool
+		buildOnly func(Port) bool
+		want      []string
+		what      string
+	}{
+		{"full", linux, false, nil,
+			[]string{"list", "vet runtime sync", "test -c"}, WhatFull},
+		{"executed port under BuildOnly", linux, false, notLinux,
+			[]string{"list", "vet runtime sync", "test -c"}, WhatFull},
+		{"port not executed under BuildOnly", darwin, false, notLinux,
+			[]string{"list", "build runtime sync"}, WhatBuilt},
+		{"light", darwin, true, nil,
+			[]string{"list", "build runtime", "vet runtime"}, WhatLight},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := filepath.Join(t.TempDir(), "calls")
+			gr := fakeToolchain(t, `*) echo "$*" >>`+calls+`
+case "$1" in list) echo lock_futex.go;; esac;;`, false)
+			c := &Checker{Goroot: gr, Wrappers: t.TempDir(), Light: tt.light, BuildOnly: tt.buildOnly}
+			backend, res := c.Compile(tt.port, io.Discard)
+			if !res.OK || backend != "futex" || res.What != tt.what {
+				t.Fatalf("Compile = %q, %+v; want futex, ok, %q", backend, res, tt.what)
+			}
+			data, err := os.ReadFile(calls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(lines) != len(tt.want) {
+				t.Fatalf("go commands:\n%s\nwant %d, starting %q", data, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("go command %d = %q, want %q...", i+1, lines[i], w)
+				}
+			}
+		})
 	}
 }
