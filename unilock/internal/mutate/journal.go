@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // The journal records the one mutation applied at a time, so that a run
@@ -107,7 +106,7 @@ func (c *Config) otherRun() int {
 	if json.Unmarshal(data, &j) != nil || j.PID == 0 || j.PID == os.Getpid() {
 		return 0
 	}
-	if err := syscall.Kill(j.PID, 0); err == nil || errors.Is(err, syscall.EPERM) {
+	if alive(j.PID) {
 		return j.PID
 	}
 	return 0

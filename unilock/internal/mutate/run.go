@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"unilock/internal/git"
@@ -373,8 +372,7 @@ func (c *Config) test(ctx context.Context, m *Mutation, logName string) Result {
 	cmd.Dir = filepath.Join(c.Goroot, "src")
 	cmd.Env = append(append(os.Environ(), cleanEnv...), m.Env...)
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	ownGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {

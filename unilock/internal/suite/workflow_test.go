@@ -65,3 +65,23 @@ func TestWorkflow(t *testing.T) {
 		}
 	}
 }
+
+// TestToolBuildsOnRunners builds the tool for the hosted runners the
+// workflow runs it on: unilock/unilock.bash builds it there with the
+// runner's go, so a Unix-only call outside a build-tagged file (the mutation
+// check's process groups were one) fails the darwin and windows jobs before
+// any test runs.
+func TestToolBuildsOnRunners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not cross-building the tool")
+	}
+	for _, port := range []string{"darwin/arm64", "windows/amd64"} {
+		goos, goarch, _ := strings.Cut(port, "/")
+		cmd := exec.Command("go", "build", "-o", os.DevNull, "unilock")
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("GOOS=%s GOARCH=%s go build unilock: %v\n%s", goos, goarch, err, out)
+		}
+	}
+}
