@@ -13,8 +13,12 @@ import (
 // or from the module cache once it has been.
 const actionlintModule = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 
-// workflow is the GitHub Actions workflow of the whole suite.
-const workflow = "../../../.github/workflows/suite.yml"
+// workflow is the GitHub Actions workflow of the whole suite;
+// benchWorkflow, that of the benchmarks (unilock bench on hosted runners).
+const (
+	workflow      = "../../../.github/workflows/suite.yml"
+	benchWorkflow = "../../../.github/workflows/bench.yml"
+)
 
 func actionlint(t *testing.T) string {
 	t.Helper()
@@ -34,8 +38,8 @@ func actionlint(t *testing.T) string {
 	return filepath.Join(bin, exe)
 }
 
-// TestWorkflow checks the workflow with actionlint, and that actionlint finds
-// the mistakes of a broken one (so a pass means something).
+// TestWorkflow checks the workflows with actionlint, and that actionlint
+// finds the mistakes of a broken one (so a pass means something).
 func TestWorkflow(t *testing.T) {
 	data, err := os.ReadFile(workflow)
 	if err != nil {
@@ -51,9 +55,23 @@ func TestWorkflow(t *testing.T) {
 			t.Errorf("%s lacks %q", workflow, want)
 		}
 	}
+	bench, err := os.ReadFile(benchWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"runner: ubuntu-24.04 }", "runner: ubuntu-24.04-arm }", "runner: macos-15 }", "runner: windows-2025 }",
+		"unilock/unilock.bash bench", "-counters", "kernel.perf_event_paranoid", "benchstat.txt",
+	} {
+		if !strings.Contains(string(bench), want) {
+			t.Errorf("%s lacks %q", benchWorkflow, want)
+		}
+	}
 	lint := actionlint(t)
-	if out, err := exec.Command(lint, "-no-color", workflow).CombinedOutput(); err != nil {
-		t.Errorf("actionlint %s: %v\n%s", workflow, err, out)
+	for _, w := range []string{workflow, benchWorkflow} {
+		if out, err := exec.Command(lint, "-no-color", w).CombinedOutput(); err != nil {
+			t.Errorf("actionlint %s: %v\n%s", w, err, out)
+		}
 	}
 	out, err := exec.Command(lint, "-no-color", "testdata/broken-workflow.yml").CombinedOutput()
 	if err == nil {
