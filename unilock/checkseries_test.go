@@ -27,17 +27,7 @@ esac
 
 // seriesRepo is a built fork of two patches whose go command is fakeGo.
 func seriesRepo(t *testing.T) (*Env, string) {
-	env, _ := newRepo(t)
-	if _, err := capture(t, func() error { return runMaterialise(env, nil) }); err != nil {
-		t.Fatal(err)
-	}
-	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/os_linux.go"), "func osinit() {}", "func osinit() { ncpu = 1 }")
-	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: set ncpu\n\nOne CPU.\n")
-	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/lock_futex.go"), "// futexsleep sleeps.", "// futexsleep sleeps until woken.")
-	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: document futexsleep\n\nSay when it returns.\n")
-	if _, err := capture(t, func() error { return runExtract(env, nil) }); err != nil {
-		t.Fatal(err)
-	}
+	env := twoPatchFork(t)
 	buildFake(t, env)
 	calls := filepath.Join(t.TempDir(), "calls")
 	t.Setenv("FAKE_GO_CALLS", calls)

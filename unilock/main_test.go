@@ -46,6 +46,25 @@ func newRepo(t *testing.T) (*Env, string) {
 	return &Env{Root: root, Goroot: filepath.Join(root, "goroot"), Patches: filepath.Join(root, "patches"), State: filepath.Join(root, ".unilock")}, runs
 }
 
+// twoPatchFork is newRepo's fork with goroot/ materialised and a series of
+// two patches extracted: 0001 sets ncpu in os_linux.go, 0002 documents
+// futexsleep in lock_futex.go.
+func twoPatchFork(t *testing.T) *Env {
+	t.Helper()
+	env, _ := newRepo(t)
+	if _, err := capture(t, func() error { return runMaterialise(env, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/os_linux.go"), "func osinit() {}", "func osinit() { ncpu = 1 }")
+	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: set ncpu\n\nOne CPU.\n")
+	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/lock_futex.go"), "// futexsleep sleeps.", "// futexsleep sleeps until woken.")
+	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: document futexsleep\n\nSay when it returns.\n")
+	if _, err := capture(t, func() error { return runExtract(env, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
 // capture runs f with stdout captured.
 func capture(t *testing.T, f func() error) (string, error) {
 	var b strings.Builder

@@ -3,12 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"unilock/internal/build"
@@ -45,7 +47,7 @@ func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
 	fs.StringVar(&o.run, "run", tiers.LockSubset, "regexp of the runtime tests to execute (sync's run whole)")
 	fs.BoolVar(&o.short, "short", true, "pass -short to the tests")
 	fs.BoolVar(&o.compileOnly, "compile", false, "only compile and vet; execute nothing")
-	fs.IntVar(&o.jobs, "j", 2, "ports compiled at once")
+	fs.IntVar(&o.jobs, "j", 2, "ports compiled at once, and ports whose lock tests run at once (-full: one)")
 	fs.StringVar(&o.experiment, "experiment", "", "GOEXPERIMENT for every build and test (e.g. staticlockranking)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port (with -full: 30m unless given, times the runner's scale)")
 	fs.BoolVar(&o.install, "install", false, "install the emulators the selected ports lack (apt-get as root, go install) first")
@@ -314,8 +316,10 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 			runnable = append(runnable, i)
 		}
 	}
+	// Set each runner up once, before any port runs.
 	setups := map[string]error{}
-	for n, i := range runnable {
+	var ready []int
+	for _, i := range runnable {
 		p, rn := sel[i], runners[i]
 		if rn.Setup != nil {
 			key := p.String()
@@ -328,10 +332,28 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 				continue
 			}
 		}
-		clock.Phase("%s: run %2d/%d %s with %s", label, n+1, len(runnable), p, rn.How)
+		ready = append(ready, i)
+	}
+	// The lock subset runs -j ports at a time: an emulated test binary
+	// keeps about one core busy, and the tests bound every wait, so they
+	// pass on a loaded machine. The whole suites of -full run one port at
+	// a time: their timeouts are scaled for a runner alone.
+	jobs := o.jobs
+	if o.full {
+		jobs = 1
+	}
+	var mu sync.Mutex // serialises clock, out and the rows
+	progress := &lockedWriter{mu: &mu, w: stdout}
+	started := 0
+	runOne := func(i int) error {
+		p, rn := sel[i], runners[i]
+		mu.Lock()
+		started++
+		clock.Phase("%s: run %2d/%d %s with %s", label, started, len(runnable), p, rn.How)
+		mu.Unlock()
 		logf, err := openLog(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var run *ports.Run
 		if o.full {
@@ -339,7 +361,9 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 			if o.scale > 0 {
 				scale = o.scale
 			}
-			run = c.ExecuteFull(p, rn.How, scale, o.pkgs, logf, stdout, func(pr ports.PackageRun) {
+			run = c.ExecuteFull(p, rn.How, scale, o.pkgs, logf, progress, func(pr ports.PackageRun) {
+				mu.Lock()
+				defer mu.Unlock()
 				switch {
 				case pr.NotRun != "":
 					clock.Phase("%s: %-16s %-14s not run: %s", label, p, pr.Package, pr.NotRun)
@@ -348,15 +372,41 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 				}
 			})
 		} else {
-			run = c.Execute(p, rn.How, logf, stdout)
+			run = c.Execute(p, rn.How, logf, progress)
 		}
 		logf.Close()
-		m.Rows[i].Run = run
 		verdict := "ok"
 		if !run.OK() {
 			verdict = "FAIL"
 		}
+		mu.Lock()
+		m.Rows[i].Run = run
 		clock.Phase("%s: %-16s %s: %d passed, %d failed, %d skipped (%.1fs)", label, p, verdict, run.Passed, run.Failed, run.Skipped, run.Seconds)
+		mu.Unlock()
+		return nil
+	}
+	work := make(chan int)
+	errs := make(chan error, len(ready))
+	var wg sync.WaitGroup
+	for range max(jobs, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := runOne(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for _, i := range ready {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
@@ -513,4 +563,16 @@ func checkToolchain(env *Env, clock *phase.Clock) error {
 	}
 	clock.Phase("goroot/ changed since %s was built: its commands stay, runtime and sync are compiled from the sources as they are now (./make.bash rebuilds all)", v)
 	return nil
+}
+
+// lockedWriter serialises writes from the ports running at once.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

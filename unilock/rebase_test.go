@@ -20,17 +20,7 @@ import (
 // ncpu in os_linux.go, 0002 documents futexsleep in lock_futex.go), and a
 // go1.99.2 the module proxy would serve, changed by edit.
 func rebaseRepo(t *testing.T, edit func(dir string)) (*Env, string) {
-	env, _ := newRepo(t)
-	if _, err := capture(t, func() error { return runMaterialise(env, nil) }); err != nil {
-		t.Fatal(err)
-	}
-	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/os_linux.go"), "func osinit() {}", "func osinit() { ncpu = 1 }")
-	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: set ncpu\n\nOne CPU.\n")
-	testtree.Edit(t, filepath.Join(env.Goroot, "src/runtime/lock_futex.go"), "// futexsleep sleeps.", "// futexsleep sleeps until woken.")
-	testtree.Git(t, env.Goroot, "commit", "-q", "-a", "-m", "runtime: document futexsleep\n\nSay when it returns.\n")
-	if _, err := capture(t, func() error { return runExtract(env, nil) }); err != nil {
-		t.Fatal(err)
-	}
+	env := twoPatchFork(t)
 	next := testtree.Write(t, "testdata/upstream.txtar")
 	testtree.Edit(t, filepath.Join(next, "VERSION"), "go1.99.1", "go1.99.2")
 	edit(next)
