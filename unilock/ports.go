@@ -385,27 +385,7 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 		mu.Unlock()
 		return nil
 	}
-	work := make(chan int)
-	errs := make(chan error, len(ready))
-	var wg sync.WaitGroup
-	for range max(jobs, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := runOne(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for _, i := range ready {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := ports.ForEach(len(ready), jobs, func(k int) error { return runOne(ready[k]) }); err != nil {
 		return nil, err
 	}
 	m.Seconds = time.Since(start).Seconds()

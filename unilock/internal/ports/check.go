@@ -183,8 +183,30 @@ func firstLines(s string, n int) string {
 func (c *Checker) CompileAll(ps []Port, jobs int, logDir string, done func(n int, p Port, r Row)) ([]Row, error) {
 	rows := make([]Row, len(ps))
 	var mu sync.Mutex
-	var firstErr error
 	n := 0
+	err := ForEach(len(ps), jobs, func(i int) error {
+		p := ps[i]
+		logf, err := os.OpenFile(filepath.Join(logDir, p.GOOS+"-"+p.GOARCH+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
+		if err != nil {
+			return err
+		}
+		backend, comp := c.Compile(p, logf)
+		logf.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		rows[i] = Row{Port: p.String(), FirstClass: p.FirstClass, Backend: backend, Compile: comp}
+		n++
+		done(n, p, rows[i])
+		return nil
+	})
+	return rows, err
+}
+
+// ForEach calls f(0) .. f(n-1), jobs at a time, and returns the first
+// error; every call runs whatever the others return.
+func ForEach(n, jobs int, f func(i int) error) error {
+	var mu sync.Mutex
+	var first error
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range max(jobs, 1) {
@@ -192,30 +214,20 @@ func (c *Checker) CompileAll(ps []Port, jobs int, logDir string, done func(n int
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				p := ps[i]
-				logf, err := os.OpenFile(filepath.Join(logDir, p.GOOS+"-"+p.GOARCH+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
-				if err != nil {
+				if err := f(i); err != nil {
 					mu.Lock()
-					firstErr = cmp.Or(firstErr, err)
+					first = cmp.Or(first, err)
 					mu.Unlock()
-					continue
 				}
-				backend, comp := c.Compile(p, logf)
-				logf.Close()
-				mu.Lock()
-				rows[i] = Row{Port: p.String(), FirstClass: p.FirstClass, Backend: backend, Compile: comp}
-				n++
-				done(n, p, rows[i])
-				mu.Unlock()
 			}
 		}()
 	}
-	for i := range ps {
+	for i := range n {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return rows, firstErr
+	return first
 }
 
 // logName is the path of a log written to a file, or "the port's log in

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -9,7 +10,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const distList = `[
@@ -243,5 +246,44 @@ case "$1" in list) echo lock_futex.go;; esac;;`, false)
 				}
 			}
 		})
+	}
+}
+
+// TestForEach: every index runs once, never more than jobs at a time, and
+// an error neither stops the others nor is lost.
+func TestForEach(t *testing.T) {
+	tests := []struct{ n, jobs, failAt int }{
+		{0, 2, -1}, {1, 2, -1}, {15, 2, -1}, {15, 1, 7}, {15, 4, 0}, {3, 0, -1},
+	}
+	for _, tt := range tests {
+		var mu sync.Mutex
+		calls := make([]int, tt.n)
+		running, most := 0, 0
+		err := ForEach(tt.n, tt.jobs, func(i int) error {
+			mu.Lock()
+			calls[i]++
+			running++
+			most = max(most, running)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			running--
+			mu.Unlock()
+			if i == tt.failAt {
+				return fmt.Errorf("fail %d", i)
+			}
+			return nil
+		})
+		for i, c := range calls {
+			if c != 1 {
+				t.Errorf("n=%d jobs=%d: f(%d) called %d times", tt.n, tt.jobs, i, c)
+			}
+		}
+		if most > max(tt.jobs, 1) {
+			t.Errorf("n=%d jobs=%d: %d ran at once", tt.n, tt.jobs, most)
+		}
+		if (err != nil) != (tt.failAt >= 0) {
+			t.Errorf("n=%d jobs=%d failAt=%d: err = %v", tt.n, tt.jobs, tt.failAt, err)
+		}
 	}
 }
