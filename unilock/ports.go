@@ -51,7 +51,7 @@ func portsFlags(name, args, doc string) (*portsOpts, *flag.FlagSet) {
 	fs.StringVar(&o.experiment, "experiment", "", "GOEXPERIMENT for every build and test (e.g. staticlockranking)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "go test -timeout for each package of a port (with -full: 30m unless given, times the runner's scale)")
 	fs.BoolVar(&o.install, "install", false, "install the emulators the selected ports lack (apt-get as root, go install) first")
-	fs.BoolVar(&o.light, "light", false, "vet and compile test binaries only for the ports executed here; only build runtime and sync for the others (about 4x faster; the ports tier of ./run.bash)")
+	fs.BoolVar(&o.light, "light", false, "vet and compile test binaries only for the ports executed here; only build runtime and sync for the others (the ports tier of ./run.bash)")
 	return o, fs
 }
 
@@ -342,7 +342,7 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	if o.full {
 		jobs = 1
 	}
-	var mu sync.Mutex // serialises clock, out and the rows
+	var mu sync.Mutex // serialises the clock, progress and the rows
 	progress := &lockedWriter{mu: &mu, w: stdout}
 	started := 0
 	runOne := func(i int) error {
