@@ -109,6 +109,7 @@ goroot/'s base commit); "new" is goroot/. Suites:
 		sides[0].Goroot, sides[1].Goroot = *oldRoot, *newRoot
 		for _, s := range sides {
 			s.Env = build.CacheEnv(env.State, s.Goroot)
+			s.Dir = env.Root
 		}
 		if *out == "" {
 			*out = filepath.Join(env.State, "bench", time.Now().UTC().Format("20060102-150405"))

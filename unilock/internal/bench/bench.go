@@ -20,8 +20,43 @@ import (
 
 // Pkg is the benchmarks of one package in a suite.
 type Pkg struct {
-	Path  string // import path: runtime, sync
+	// Path is either an import path of the toolchain's own packages
+	// (runtime, sync), whose benchmarks each toolchain compiles from its
+	// own tree, or a test file of this repository relative to its root
+	// (bench/handoff/handoff_test.go): the same code compiled by both
+	// toolchains, for benchmarks upstream's tree does not have.
+	Path  string
 	Bench string // -test.bench regexp
+}
+
+// File reports whether p is a test file of the repository rather than a
+// package of the toolchain.
+func (p Pkg) File() bool { return strings.HasSuffix(p.Path, "_test.go") }
+
+// Name is what the results call p (their "pkg:" line): the import path, or
+// for a file the name of its directory, where the test binary of a lone
+// file prints no pkg line.
+func (p Pkg) Name() string {
+	if !p.File() {
+		return p.Path
+	}
+	return filepath.Base(filepath.Dir(p.Path))
+}
+
+// nameResults makes the results of p's test binary say which package they
+// are from: for a file, "pkg: NAME" replaces whatever pkg line it printed.
+func (p Pkg) nameResults(out []byte) []byte {
+	if !p.File() {
+		return out
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "pkg: %s\n", p.Name())
+	for _, line := range bytes.SplitAfter(out, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("pkg: ")) {
+			b.Write(line)
+		}
+	}
+	return b.Bytes()
 }
 
 // Suite is a named set of benchmarks.
@@ -40,6 +75,11 @@ var Suites = []Suite{
 			{"runtime", `^Benchmark(ChanContended|ChanCreation|ChanSync|ChanProdCons(0|10|100)|SelectSyncContended|MutexContention|MutexCapture|MutexHandoff|WakeupParallelSpinning|WakeupParallelSyscall|PingPongHog)$`},
 			{"sync", `^Benchmark(Mutex|MutexUncontended|MutexWork|SemaSyntBlock|WaitGroup.*)$`},
 		},
+	},
+	{
+		Name: "handoff",
+		Doc:  "M handoffs through notesleep/notewakeup: a thread-locked goroutine's channel ping-pong (go.dev/issue/21827), idle-P wake-ups; bench/handoff, the same code on both sides",
+		Pkgs: []Pkg{{"bench/handoff/handoff_test.go", "."}},
 	},
 	{
 		Name: "seed",
@@ -69,6 +109,9 @@ type Side struct {
 	// Env is added to the environment of its go commands: the tool's own
 	// build cache (build.CacheEnv).
 	Env []string
+	// Dir is where its go commands run: the repository root, against which
+	// a Pkg's file Path resolves.
+	Dir string
 }
 
 // Compile builds the side's test binaries for the suite into dir, once.
@@ -78,6 +121,9 @@ func (s *Side) Compile(suite Suite, dir string, log io.Writer) error {
 		bin := filepath.Join(dir, s.Label+"."+strings.ReplaceAll(p.Path, "/", "_")+".test")
 		cmd := exec.Command(filepath.Join(s.Goroot, "bin", "go"), "test", "-c", "-o", bin, p.Path)
 		cmd.Env = append(append(os.Environ(), "GOROOT=", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=", "GOARCH=", "GOEXPERIMENT=", "CGO_ENABLED="), s.Env...)
+		if p.File() {
+			cmd.Dir = s.Dir
+		}
 		out, err := cmd.CombinedOutput()
 		log.Write(out)
 		if err != nil {
@@ -140,9 +186,11 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 				cmd := exec.Command(s.Bins[p.Path], args...)
 				cmd.Env = os.Environ()
 				var timed bytes.Buffer
-				cmd.Stdout = io.MultiWriter(out, log, &timed)
+				cmd.Stdout = io.MultiWriter(log, &timed)
 				cmd.Stderr = log
-				if err := cmd.Run(); err != nil {
+				err := cmd.Run()
+				out.Write(p.nameResults(timed.Bytes()))
+				if err != nil {
 					return fmt.Errorf("%s %s benchmarks, round %d: %v (its output: %s)", s.Label, p.Path, round, err, LogName(log))
 				}
 				done++

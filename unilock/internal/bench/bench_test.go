@@ -2,8 +2,13 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
+	"io"
+	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 const oldTxt = `goos: linux
@@ -116,5 +121,64 @@ func TestValid(t *testing.T) {
 	s, err := Samples(strings.NewReader(in), "x", "sec/op")
 	if err != nil || len(s) != 1 {
 		t.Errorf("Samples kept %v (%v); want only A", s, err)
+	}
+}
+
+func TestPkgFile(t *testing.T) {
+	for _, tt := range []struct {
+		path, name string
+		file       bool
+		out, want  string
+	}{
+		{"runtime", "runtime", false, "goos: linux\npkg: runtime\nBenchmarkX-2 \t 1\t 5 ns/op\n", "goos: linux\npkg: runtime\nBenchmarkX-2 \t 1\t 5 ns/op\n"},
+		{"bench/handoff/handoff_test.go", "handoff", true, "goos: linux\nBenchmarkX-2 \t 1\t 5 ns/op\nPASS\n", "pkg: handoff\ngoos: linux\nBenchmarkX-2 \t 1\t 5 ns/op\nPASS\n"},
+		{"bench/handoff/handoff_test.go", "handoff", true, "pkg: command-line-arguments\nBenchmarkX-2 \t 1\t 5 ns/op\n", "pkg: handoff\nBenchmarkX-2 \t 1\t 5 ns/op\n"},
+	} {
+		p := Pkg{Path: tt.path}
+		if p.File() != tt.file || p.Name() != tt.name {
+			t.Errorf("%s: File %v, Name %q; want %v, %q", tt.path, p.File(), p.Name(), tt.file, tt.name)
+		}
+		if got := string(p.nameResults([]byte(tt.out))); got != tt.want {
+			t.Errorf("%s: results\n%s\nwant\n%s", tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestHandoffSuite compiles and runs the handoff suite, the repository's
+// bench/handoff, with the go command running the test: its results parse,
+// under the package name handoff, with every benchmark of the file.
+func TestHandoffSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a test binary")
+	}
+	suite, err := FindSuite("handoff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var sides [2]*Side
+	for i, label := range []string{"old", "new"} {
+		sides[i] = &Side{Label: label, Goroot: goruntime.GOROOT(), Dir: root}
+		if err := sides[i].Compile(suite, dir, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var oldOut, newOut bytes.Buffer
+	plan := Plan{Suite: suite, Count: 2, CPU: "2", Benchtime: "3x"}
+	if err := Run(plan, sides[0], sides[1], &oldOut, &newOut, io.Discard, func(int, int, string, string, time.Duration, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Samples(&newOut, "new", "sec/op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"LockedThreadPingPong", "LockedThreadPingPongBoth", "UnlockedPingPong", "WakeIdleP"} {
+		if n := len(s[Key{"handoff", b, 2}]); n != 2 {
+			t.Errorf("handoff.%s-2: %d samples, want 2 (all: %v)", b, n, s)
+		}
 	}
 }
