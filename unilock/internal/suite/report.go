@@ -126,9 +126,25 @@ type Report struct {
 	Units    []string          `json:"units"` // the dist test names run, in order
 	Rows     []Row             `json:"rows"`  // every test not passed on both, sorted by class, then name
 	Seconds  float64           `json:"seconds"`
+	// LeftOut are the dist tests of the shard that neither side ran, and
+	// why (a partial base has no test/, api/ or doc/). Results of format 1
+	// do not say: see KnowsLeftOut.
+	LeftOut []LeftOut `json:"left_out,omitempty"`
 }
 
-const reportFormat = 1
+// LeftOut is a dist test that a run left out on both sides, and why.
+type LeftOut struct {
+	Name string `json:"name"`
+	Why  string `json:"why"`
+}
+
+// reportFormat is the format Write writes. Format 1 (before left_out) is
+// still read.
+const reportFormat = 2
+
+// KnowsLeftOut reports whether r says which dist tests it left out: results
+// of format 1 do not.
+func (r *Report) KnowsLeftOut() bool { return r.Format >= 2 }
 
 // Build classifies the outcomes of both sides into a report's counts and
 // rows. details names how each failure failed. A package's own outcome
@@ -216,7 +232,7 @@ func Read(path string) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: not a suite result: %v", path, err)
 	}
-	if r.Format != reportFormat {
+	if r.Format != 1 && r.Format != reportFormat {
 		return nil, fmt.Errorf("%s: suite result format %d, want %d (rerun: unilock suite)", path, r.Format, reportFormat)
 	}
 	return &r, nil
@@ -286,10 +302,15 @@ func Merge(rs []*Report) (merged *Report, missing string, err error) {
 			m.Counts[c] += k
 		}
 		m.Rows = append(m.Rows, r.Rows...)
+		if !r.KnowsLeftOut() {
+			return nil, "", fmt.Errorf("shard %s is a result of format %d, which does not say which dist tests it left out: fill them in (unilock suite merge does, where goroot/ is built) or rerun the shard", shard, r.Format)
+		}
+		m.LeftOut = append(m.LeftOut, r.LeftOut...)
 		m.Seconds += r.Seconds
 	}
 	m.Machine = strings.Join(machines, "; ")
 	m.sortRows()
+	sort.Slice(m.LeftOut, func(i, j int) bool { return m.LeftOut[i].Name < m.LeftOut[j].Name })
 	sort.Slice(m.Shards, func(i, j int) bool {
 		a, _ := ParseShard(m.Shards[i])
 		b, _ := ParseShard(m.Shards[j])
@@ -363,6 +384,12 @@ func (r *Report) Markdown() string {
 	for _, c := range Classes {
 		fmt.Fprintf(&b, "| %s | %d |\n", classTitle[c], r.Counts[c])
 	}
+	if len(r.LeftOut) > 0 {
+		fmt.Fprintf(&b, "\n## Left out on both sides\n\nThese dist tests need what the base does not have, and neither side ran them:\n\n| dist tests | why |\n|---|---|\n")
+		for _, g := range groupLeftOut(r.LeftOut) {
+			fmt.Fprintf(&b, "| %s | %s |\n", g.names, cell(g.why))
+		}
+	}
 	for _, side := range []struct {
 		name string
 		s    SideInfo
@@ -387,6 +414,35 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// groupLeftOut groups the left-out dist tests of one package and reason
+// ("cmd/internal/testdir:0_10" ... "cmd/internal/testdir:9_10") into one row.
+func groupLeftOut(left []LeftOut) []struct{ names, why string } {
+	type key struct{ pkg, why string }
+	var order []key
+	members := map[key][]string{}
+	for _, l := range left {
+		pkg, _, _ := strings.Cut(l.Name, ":")
+		k := key{pkg, l.Why}
+		if _, ok := members[k]; !ok {
+			order = append(order, k)
+		}
+		members[k] = append(members[k], l.Name)
+	}
+	var rows []struct{ names, why string }
+	for _, k := range order {
+		ms := members[k]
+		names := "`" + ms[0] + "`"
+		switch {
+		case len(ms) == 2:
+			names += ", `" + ms[1] + "`"
+		case len(ms) > 2:
+			names = fmt.Sprintf("`%s` (%d: `%s` ... `%s`)", k.pkg, len(ms), ms[0], ms[len(ms)-1])
+		}
+		rows = append(rows, struct{ names, why string }{names, k.why})
+	}
+	return rows
 }
 
 func orDash(s string) string {

@@ -40,27 +40,28 @@ type Options struct {
 	Env func(goroot string) []string
 }
 
-// Units lists the dist tests of the shard on the side's toolchain.
-func Units(s *Side, shard Shard, run string, skip func(string) string, w io.Writer) ([]string, error) {
+// Units lists the dist tests of the shard on the side's toolchain: those to
+// run, and those skip leaves out, with why.
+func Units(s *Side, shard Shard, run string, skip func(string) string, w io.Writer) (keep []string, left []LeftOut, err error) {
 	names, err := s.List()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names, err = Filter(names, run)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var keep []string
 	for _, n := range shard.Select(names) {
 		if skip != nil {
 			if why := skip(n); why != "" {
 				fmt.Fprintf(w, "%s: skipped: %s\n", n, why)
+				left = append(left, LeftOut{Name: n, Why: why})
 				continue
 			}
 		}
 		keep = append(keep, n)
 	}
-	return keep, nil
+	return keep, left, nil
 }
 
 // Machine says what a run ran on.
@@ -114,12 +115,12 @@ func RunSuite(o Options) (*Report, error) {
 		}
 		defer logf.Close()
 		s.Log = logf
-		units, err := Units(s, o.Shard, o.Run, o.Skip, o.Out)
+		units, left, err := Units(s, o.Shard, o.Run, o.Skip, o.Out)
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			r.Units = units
+			r.Units, r.LeftOut = units, left
 		}
 		if len(units) == 0 {
 			// A shard may hold none of a selection: its empty result still

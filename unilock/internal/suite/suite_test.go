@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -231,6 +232,8 @@ func TestMerge(t *testing.T) {
 	a.Build(map[string]Attempts{"runtime.TestX": {F, F, F}, "sync.TestY": {P}}, map[string]Attempts{"runtime.TestX": {P, P, P}, "sync.TestY": {P}}, nil, nil)
 	b := sample("3/3", "os")
 	b.Build(map[string]Attempts{"os.TestZ": {F}}, map[string]Attempts{"os.TestZ": {F}}, nil, nil)
+	a.LeftOut = []LeftOut{{"cmd/internal/testdir:2_3", "base has no test/"}}
+	b.LeftOut = []LeftOut{{"cmd/relnote", "base has no doc/"}, {"cmd/internal/testdir:0_3", "base has no test/"}}
 	m, missing, err := Merge([]*Report{b, a})
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +247,22 @@ func TestMerge(t *testing.T) {
 	if m.Counts[New] != 1 || m.Counts[Shared] != 1 || m.Counts[Passed] != 1 || len(m.Rows) != 2 || m.Rows[0].Name != "runtime.TestX" {
 		t.Errorf("merged counts %v rows %+v", m.Counts, m.Rows)
 	}
+	wantLeft := []LeftOut{{"cmd/internal/testdir:0_3", "base has no test/"}, {"cmd/internal/testdir:2_3", "base has no test/"}, {"cmd/relnote", "base has no doc/"}}
+	if !slices.Equal(m.LeftOut, wantLeft) {
+		t.Errorf("merged left out %v, want %v", m.LeftOut, wantLeft)
+	}
+	md := m.Markdown()
+	for _, s := range []string{
+		"## Left out on both sides",
+		"| `cmd/internal/testdir:0_3`, `cmd/internal/testdir:2_3` | base has no test/ |",
+		"| `cmd/relnote` | base has no doc/ |",
+	} {
+		if !strings.Contains(md, s) {
+			t.Errorf("merged Markdown lacks %q:\n%s", s, md)
+		}
+	}
+	old := sample("2/3", "net")
+	old.Format = 1
 	for _, tc := range []struct {
 		name string
 		rs   []*Report
@@ -254,9 +273,39 @@ func TestMerge(t *testing.T) {
 		{"other n", []*Report{a, sample("1/4", "os")}, "shards of 3 and of 4"},
 		{"other series", []*Report{a, func() *Report { r := sample("2/3", "os"); r.Series = strings.Repeat("cd", 32); return r }()}, "was run on series"},
 		{"nothing", nil, "no shard results"},
+		{"format 1, which does not say what it left out", []*Report{a, old}, "shard 2/3 is a result of format 1"},
 	} {
 		if _, _, err := Merge(tc.rs); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		}
+	}
+}
+
+func TestGroupLeftOut(t *testing.T) {
+	testdir := func(n int) []LeftOut {
+		var l []LeftOut
+		for i := range n {
+			l = append(l, LeftOut{fmt.Sprintf("cmd/internal/testdir:%d_%d", i, n), "base has no test/"})
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name string
+		left []LeftOut
+		want []string
+	}{
+		{"one", []LeftOut{{"cmd/api", "base has no api/"}}, []string{"`cmd/api`: base has no api/"}},
+		{"two of a package", testdir(2), []string{"`cmd/internal/testdir:0_2`, `cmd/internal/testdir:1_2`: base has no test/"}},
+		{"many of a package", testdir(10), []string{"`cmd/internal/testdir` (10: `cmd/internal/testdir:0_10` ... `cmd/internal/testdir:9_10`): base has no test/"}},
+		{"package and reason", append(testdir(1), LeftOut{"cmd/relnote", "base has no doc/"}, LeftOut{"cmd/relnote:check", "base has no doc/"}),
+			[]string{"`cmd/internal/testdir:0_1`: base has no test/", "`cmd/relnote`, `cmd/relnote:check`: base has no doc/"}},
+	} {
+		var got []string
+		for _, g := range groupLeftOut(tc.left) {
+			got = append(got, g.names+": "+g.why)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got\n%q\nwant\n%q", tc.name, got, tc.want)
 		}
 	}
 }
