@@ -154,6 +154,7 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, 
 	r.Format = reportFormat
 	r.Counts = map[Class]int{}
 	r.Rows = nil
+	fork, up, details = withoutAddrs(fork), withoutAddrs(up), withoutAddrs(details)
 	keys := map[string]bool{}
 	for k := range fork {
 		keys[k] = true
@@ -183,6 +184,33 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, 
 		r.Rows = append(r.Rows, Row{Name: k, Class: c, Fork: fork[k].String(), Upstream: up[k].String(), Detail: details[k], Shard: shard})
 	}
 	r.sortRows()
+}
+
+// addrInName is a pointer printed into a subtest's name, as errors.TestAs
+// names its cases ("TestAs/7:As(Errorf(...,_oh_no),_0xc000012078)"): it
+// differs from run to run, and between the fork and upstream, so that the
+// same subtest would count once as run only upstream and once only on the
+// fork.
+var addrInName = regexp.MustCompile(`0x[0-9a-f]{6,16}`)
+
+// withoutAddrs renames the keys that hold a pointer to "0x?". Two keys
+// that become one keep the first value in sorted order, after any with a
+// failure: a failure is never hidden.
+func withoutAddrs[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		nk := addrInName.ReplaceAllString(k, "0x?")
+		if _, dup := out[nk]; dup && !failed(m[k]) {
+			continue
+		}
+		out[nk] = m[k]
+	}
+	return out
+}
+
+func failed(v any) bool {
+	a, ok := v.(Attempts)
+	return ok && slices.Contains(a, tiers.Fail)
 }
 
 func (r *Report) sortRows() {
