@@ -27,10 +27,11 @@ const (
 	Fixed        Class = "fixed by fork"  // passes on the fork, fails upstream every time
 	Flaky        Class = "flaky"          // failed and passed on one side across reruns
 	UpstreamOnly Class = "upstream only"  // ran upstream, not on the fork
+	ForkOnly     Class = "fork only"      // passed on the fork, not run upstream: tests the series adds
 )
 
 // Classes in the order reports list them.
-var Classes = []Class{New, Flaky, Shared, Fixed, UpstreamOnly, Skipped, Passed}
+var Classes = []Class{New, Flaky, Shared, Fixed, UpstreamOnly, ForkOnly, Skipped, Passed}
 
 // Attempts are a test's outcomes on one side: the run, then each rerun.
 type Attempts []tiers.Status
@@ -171,15 +172,15 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, 
 		if !r.Compared && len(fork[k]) == 0 {
 			continue
 		}
-		if packages[k] && (c == Passed || c == Skipped || c == UpstreamOnly) {
+		if r.Compared && c == Passed && len(up[k]) == 0 {
+			c = ForkOnly
+		}
+		if packages[k] && (c == Passed || c == Skipped || c == UpstreamOnly || c == ForkOnly) {
 			continue
 		}
 		r.Counts[c]++
 		if c == Passed {
 			continue
-		}
-		if c == UpstreamOnly && up[k].none(tiers.Fail) {
-			continue // counted, not listed: a test the fork does not have
 		}
 		r.Rows = append(r.Rows, Row{Name: k, Class: c, Fork: fork[k].String(), Upstream: up[k].String(), Detail: details[k], Shard: shard})
 	}
@@ -362,6 +363,7 @@ var classTitle = map[Class]string{
 	Fixed:        "fixed by the fork",
 	Flaky:        "flaky (failed and passed across reruns)",
 	UpstreamOnly: "upstream only (not run on the fork)",
+	ForkOnly:     "fork only (passed on the fork; upstream has no such test)",
 }
 
 // marker is the line of the Markdown report that ReportStale reads.

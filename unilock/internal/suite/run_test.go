@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,6 +130,8 @@ func TestRunSuite(t *testing.T) {
 		"runtime:cpu2":  "new failure fail,fail,fail / pass,pass,pass",
 		"os.TestShared": "shared failure fail / fail",
 		"os.TestFlaky":  "flaky fail,pass,pass / pass,pass,pass",
+		// The fork's build failed: upstream alone ran the package's tests.
+		"runtime:cpu2.TestR": "upstream only  / pass",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -140,6 +143,9 @@ func TestRunSuite(t *testing.T) {
 	}
 	if strings.Join(r.Units, " ") != "sync runtime:cpu2 os" || !strings.Contains(out.String(), "cmd/api:check: skipped: base has no api/") {
 		t.Errorf("units %q; output:\n%s", r.Units, out.String())
+	}
+	if !slices.Contains(r.LeftOut, LeftOut{"cmd/api:check", "base has no api/"}) {
+		t.Errorf("left out %v, want cmd/api:check among them", r.LeftOut)
 	}
 	if r.Counts[Passed] != 1 || r.Counts[UpstreamOnly] != 1 || r.Fork.Passed != 1 || r.Upstream.Passed != 4 || r.Fork.Failed != 4 {
 		t.Errorf("counts %v, fork %+v, upstream %+v", r.Counts, r.Fork, r.Upstream)

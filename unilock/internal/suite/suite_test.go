@@ -172,6 +172,7 @@ func TestBuildAndMarkdown(t *testing.T) {
 		"cmd/go":           {F},
 		"runtime.TestSkip": {S},
 		"runtime.TestFix":  {P, P, P},
+		"runtime.TestOurs": {P},
 		// errors.TestAs names its cases with pointers, which differ
 		// between the two sides' runs.
 		"runtime.TestAs/7:As(Errorf(...,_oh_no),_0x28f394c02078)": {P},
@@ -188,7 +189,7 @@ func TestBuildAndMarkdown(t *testing.T) {
 	}
 	fork["sync"], up["sync"] = Attempts{P}, Attempts{P} // a package's own pass is not a test
 	r.Build(fork, up, map[string]string{"cmd/go": "[build failed: cmd/go [cmd/go.test]]"}, map[string]bool{"sync": true, "cmd/go": true, "runtime": true})
-	want := map[Class]int{Passed: 2, New: 1, Flaky: 1, Shared: 1, Skipped: 1, Fixed: 1, UpstreamOnly: 1}
+	want := map[Class]int{Passed: 2, New: 1, Flaky: 1, Shared: 1, Skipped: 1, Fixed: 1, UpstreamOnly: 1, ForkOnly: 1}
 	for c, n := range want {
 		if r.Counts[c] != n {
 			t.Errorf("%s: %d, want %d", c, r.Counts[c], n)
@@ -198,7 +199,7 @@ func TestBuildAndMarkdown(t *testing.T) {
 	for _, row := range r.Rows {
 		names = append(names, string(row.Class)+" "+row.Name)
 	}
-	wantRows := []string{"new failure runtime.TestNew", "flaky sync.TestFlaky", "shared failure cmd/go", "fixed by fork runtime.TestFix", "skipped runtime.TestSkip"}
+	wantRows := []string{"new failure runtime.TestNew", "flaky sync.TestFlaky", "shared failure cmd/go", "fixed by fork runtime.TestFix", "upstream only runtime.TestGone", "fork only runtime.TestOurs", "skipped runtime.TestSkip"}
 	if strings.Join(names, "|") != strings.Join(wantRows, "|") {
 		t.Errorf("rows\n%q\nwant\n%q", names, wantRows)
 	}
