@@ -106,3 +106,27 @@ func BenchmarkWakeIdleP(b *testing.B) {
 	close(c)
 	b.ReportMetric(float64(wake.Nanoseconds())/float64(b.N), "wake-ns/op")
 }
+
+// BenchmarkLockedThreadLateWake is the worst case of a bounded poll before
+// an M parks: a goroutine locked to its thread waits for a value that
+// another goroutine sends only after 100µs of work, longer than any poll.
+// Each wait parks the locked M in stoplockedm while a P runs Go code, so
+// the poll runs to its bound and then sleeps anyway; the CPU it spent shows
+// in cpu-sec/op, beside the 100µs of work that every op costs.
+func BenchmarkLockedThreadLateWake(b *testing.B) {
+	c := make(chan int)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			for end := time.Now().Add(100 * time.Microsecond); time.Now().Before(end); {
+			}
+			c <- i
+		}
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for i := 0; i < b.N; i++ {
+		if v := <-c; v != i {
+			b.Fatalf("got %d, want %d", v, i)
+		}
+	}
+}

@@ -9,6 +9,7 @@ package bench
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -159,6 +160,7 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 		steps *= 2
 	}
 	done := 0
+	skipped := map[string]bool{} // rows left uncounted, by side
 	tick := func(round int, side, pkg string) {
 		elapsed := time.Since(start)
 		var left time.Duration
@@ -200,6 +202,16 @@ func Run(plan Plan, old, new *Side, oldOut, newOut io.Writer, log io.Writer, pro
 				tick(round, s.Label, p.Path+" counters")
 				for _, row := range TimedRows(timed.Bytes()) {
 					line, err := plan.Counters.Row(s.Bins[p.Path], row.Name, CountIters(row.Iters, row.NsPerOp))
+					if errors.Is(err, ErrRowNotRun) {
+						// Left uncounted on this side; benchstat shows
+						// no counter row where neither side has one.
+						if !skipped[s.Label+" "+row.Name] {
+							skipped[s.Label+" "+row.Name] = true
+							fmt.Fprintf(io.MultiWriter(os.Stderr, log), "%s %s: %s not counted: it does not run on its own at its -cpu (%s)\n", s.Label, p.Path, row.Name, LogName(log))
+						}
+						fmt.Fprintf(log, "%v\n", err)
+						continue
+					}
 					if err != nil {
 						fmt.Fprintf(log, "%v\n", err)
 						return fmt.Errorf("%s %s counters, round %d: %v (its output: %s)", s.Label, p.Path, round, firstLine(err), LogName(log))

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -104,6 +105,12 @@ func (c *Counting) Describe() string {
 	return b.String()
 }
 
+// ErrRowNotRun is Row's error for a row that a run of its own did not
+// print: a benchmark whose parent skips at -test.cpu=1 alone (runtime's
+// WakeupParallel* check GOMAXPROCS before their sub-benchmarks), though
+// the timed run with a -cpu list ran it.
+var ErrRowNotRun = errors.New("the row did not run on its own")
+
 // Row counts the per-op costs of one row of a test binary: name as the
 // timed run printed it, less "Benchmark" ("ChanContended-2"), at n
 // iterations (at least 3; CountIters). It returns a benchfmt result line for
@@ -124,10 +131,10 @@ func (c *Counting) Row(bin, name string, n int) (string, error) {
 			cmd.Stdout, cmd.Stderr = &out, &out
 			cnt[i], err = s.Run(cmd)
 			if err == nil && !ranRow(out.Bytes(), name) {
-				err = fmt.Errorf("the row %s did not run", name)
+				err = fmt.Errorf("%w: %s", ErrRowNotRun, name)
 			}
 			if err != nil {
-				return v, src, fmt.Errorf("counting: %s %s: %v\n%s", bin, strings.Join(args(k), " "), err, out.Bytes())
+				return v, src, fmt.Errorf("counting: %s %s: %w\n%s", bin, strings.Join(args(k), " "), err, out.Bytes())
 			}
 		}
 		v, src = perfcount.PerOp(cnt[0], cnt[1], 2, n)

@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,6 +36,28 @@ func BenchmarkCountedSpin(b *testing.B) {
 		start := processCPU()
 		for processCPU()-start < 100*time.Microsecond {
 		}
+	}
+}
+
+// BenchmarkCountedParentSkips skips with GOMAXPROCS=1 before its
+// sub-benchmark, as runtime's BenchmarkWakeupParallelSpinning does: with
+// -test.cpu=1 alone its row does not run.
+func BenchmarkCountedParentSkips(b *testing.B) {
+	if runtime.GOMAXPROCS(0) == 1 {
+		b.Skip("GOMAXPROCS=1")
+	}
+	b.Run("sub", func(b *testing.B) {
+		for range b.N {
+		}
+	})
+}
+
+// TestCountRowNotRun: a row that does not run on its own is ErrRowNotRun,
+// which unilock bench leaves uncounted instead of ending the run.
+func TestCountRowNotRun(t *testing.T) {
+	_, err := NewCounting().Row(os.Args[0], "CountedParentSkips/sub", 10)
+	if !errors.Is(err, ErrRowNotRun) {
+		t.Fatalf("Row of a row whose parent skips: %v, want ErrRowNotRun", err)
 	}
 }
 
