@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"unilock/internal/build"
 	"unilock/internal/goroot"
 	"unilock/internal/phase"
-	"unilock/internal/series"
 	"unilock/internal/suite"
 )
 
@@ -198,11 +196,6 @@ func runSuiteMerge(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if !r.KnowsLeftOut() {
-			if err := fillLeftOut(env, r, p); err != nil {
-				return err
-			}
-		}
 		rs = append(rs, r)
 	}
 	m, missing, err := suite.Merge(rs)
@@ -216,45 +209,6 @@ func runSuiteMerge(env *Env, args []string) error {
 		return fmt.Errorf("shards %s are missing: the merged report does not cover the whole suite (run them: unilock suite -shard %s)", missing, strings.Split(missing, ",")[0])
 	}
 	return suiteVerdict(m)
-}
-
-// fillLeftOut fills in which dist tests a result of format 1 (before
-// left_out) left out, by listing its shard again on goroot/: the same list
-// the run made, as long as goroot/ holds the series the result was run on.
-func fillLeftOut(env *Env, r *suite.Report, path string) error {
-	fix := fmt.Sprintf("rerun its shard (unilock suite -shard %s), or merge where ./make.bash has built goroot/ from series %.12s", strings.Join(r.Shards, ","), r.Series)
-	ps, err := series.Load(filepath.Join(env.Root, "patches"))
-	if err != nil {
-		return err
-	}
-	if d := series.Digest(ps); d != r.Series {
-		return fmt.Errorf("%s predates left_out and was run on series %.12s, patches/ is %.12s: %s", path, r.Series, d, fix)
-	}
-	if err := checkBuilt(env); err != nil {
-		return fmt.Errorf("%s predates left_out, and goroot/ cannot list its shard (%v): %s", path, err, fix)
-	}
-	st, err := goroot.Tree{Dir: env.Goroot}.LoadState()
-	if err != nil {
-		return err
-	}
-	r.Format, r.LeftOut = 2, nil
-	if !st.Partial {
-		return nil
-	}
-	s := &suite.Side{Label: "fork", Goroot: env.Goroot, Knobs: suite.KnobEnv(), Extra: build.CacheEnv(env.State, env.Goroot)}
-	for _, sh := range r.Shards {
-		shard, err := suite.ParseShard(sh)
-		if err != nil {
-			return err
-		}
-		_, left, err := suite.Units(s, shard, r.Run, partialSkip, io.Discard)
-		if err != nil {
-			return fmt.Errorf("%s predates left_out, and listing shard %s failed (%v): %s", path, sh, err, fix)
-		}
-		r.LeftOut = append(r.LeftOut, left...)
-	}
-	fmt.Fprintf(stdout, "%s predates left_out: listed shard %s again on goroot/ (series %.12s): %d dist tests left out\n", rel(env, path), strings.Join(r.Shards, ","), r.Series, len(r.LeftOut))
-	return nil
 }
 
 func runSuiteTable(env *Env, args []string) error {

@@ -155,7 +155,7 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, 
 	r.Format = reportFormat
 	r.Counts = map[Class]int{}
 	r.Rows = nil
-	fork, up, details = withoutAddrs(fork), withoutAddrs(up), withoutAddrs(details)
+	fork, up, details = withoutAddrs(fork, worse), withoutAddrs(up, worse), withoutAddrs(details, nil)
 	keys := map[string]bool{}
 	for k := range fork {
 		keys[k] = true
@@ -194,14 +194,14 @@ func (r *Report) Build(fork, up map[string]Attempts, details map[string]string, 
 // fork.
 var addrInName = regexp.MustCompile(`0x[0-9a-f]{6,16}`)
 
-// withoutAddrs renames the keys that hold a pointer to "0x?". Two keys
-// that become one keep the first value in sorted order, after any with a
-// failure: a failure is never hidden.
-func withoutAddrs[V any](m map[string]V) map[string]V {
+// withoutAddrs renames the keys that hold a pointer to "0x?". Of two keys
+// that become one, the first in sorted order is kept, unless replace says
+// the later one's value should take its place.
+func withoutAddrs[V any](m map[string]V, replace func(kept, v V) bool) map[string]V {
 	out := make(map[string]V, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		nk := addrInName.ReplaceAllString(k, "0x?")
-		if _, dup := out[nk]; dup && !failed(m[k]) {
+		if kept, dup := out[nk]; dup && (replace == nil || !replace(kept, m[k])) {
 			continue
 		}
 		out[nk] = m[k]
@@ -209,9 +209,10 @@ func withoutAddrs[V any](m map[string]V) map[string]V {
 	return out
 }
 
-func failed(v any) bool {
-	a, ok := v.(Attempts)
-	return ok && slices.Contains(a, tiers.Fail)
+// worse says whether attempts b show a failure that a does not: the one a
+// merged name keeps, so that a failure is never hidden.
+func worse(a, b Attempts) bool {
+	return a.none(tiers.Fail) && !b.none(tiers.Fail)
 }
 
 func (r *Report) sortRows() {
@@ -332,7 +333,7 @@ func Merge(rs []*Report) (merged *Report, missing string, err error) {
 		}
 		m.Rows = append(m.Rows, r.Rows...)
 		if !r.KnowsLeftOut() {
-			return nil, "", fmt.Errorf("shard %s is a result of format %d, which does not say which dist tests it left out: fill them in (unilock suite merge does, where goroot/ is built) or rerun the shard", shard, r.Format)
+			return nil, "", fmt.Errorf("shard %s is a result of format %d, which does not say which dist tests it left out: rerun it (unilock suite -shard %s)", shard, r.Format, shard)
 		}
 		m.LeftOut = append(m.LeftOut, r.LeftOut...)
 		m.Seconds += r.Seconds
