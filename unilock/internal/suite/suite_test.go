@@ -232,6 +232,34 @@ func TestBuildAndMarkdown(t *testing.T) {
 	}
 }
 
+// TestMarkdownForkAlone: with upstream not run (-fork-only), the report
+// neither names classes that need upstream's outcome nor says "on both".
+func TestMarkdownForkAlone(t *testing.T) {
+	r := sample("1/1", "runtime")
+	r.Compared = false
+	r.Upstream = SideInfo{}
+	r.Build(map[string]Attempts{"runtime.TestA": {P}, "runtime.TestB": {F, F, F}, "runtime.TestS": {S}}, nil, nil, map[string]bool{"runtime": true})
+	md := r.Markdown()
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"# The whole Go test suite: the fork alone", true},
+		{"| passed | 1 |", true},
+		{"| failed on every rerun (upstream not run) | 1 |", true},
+		{"| upstream | not run |", false},
+		{"| toolchain | `go1.26.8-unilock.1` | not run |", true},
+		{"on both", false},
+		{"fork against upstream", false},
+		{"fixed by the fork", false},
+		{"upstream only", false},
+	} {
+		if strings.Contains(md, tc.s) != tc.want {
+			t.Errorf("Markdown contains %q: %v, want %v:\n%s", tc.s, !tc.want, tc.want, md)
+		}
+	}
+}
+
 func TestMerge(t *testing.T) {
 	a := sample("1/3", "runtime", "sync")
 	a.Build(map[string]Attempts{"runtime.TestX": {F, F, F}, "sync.TestY": {P}}, map[string]Attempts{"runtime.TestX": {P, P, P}, "sync.TestY": {P}}, nil, nil)
