@@ -101,7 +101,15 @@ func (t Tree) Extract(id *fork.Identity, patchesDir string) (*ExtractResult, err
 		return nil, err
 	}
 	st.Head = head
-	st.Inputs = Inputs(id, ps)
+	// The tree's VERSION is the one it was made with, which may not be
+	// the VERSION file's any more: record that, so that the next
+	// materialise remakes the fork commit instead of calling the tree
+	// current.
+	held := *id
+	if v, err := t.Version(); err == nil {
+		held.Version = v
+	}
+	st.Inputs = Inputs(&held, ps)
 	if err := t.SaveState(st); err != nil {
 		return nil, err
 	}

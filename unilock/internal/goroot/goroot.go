@@ -170,6 +170,20 @@ func (t Tree) LocalWork(st *State) (Work, error) {
 // Head returns the tree's HEAD commit.
 func (t Tree) Head() (string, error) { return t.Repo().Line("rev-parse", "HEAD") }
 
+// Version is the first line of the tree's VERSION file: the fork version
+// it was made with.
+func (t Tree) Version() (string, error) {
+	data, err := os.ReadFile(filepath.Join(t.Dir, "VERSION"))
+	if err != nil {
+		return "", err
+	}
+	v, _, _ := strings.Cut(string(data), "\n")
+	if v = strings.TrimSpace(v); v == "" {
+		return "", fmt.Errorf("%s/VERSION has an empty first line", t.Dir)
+	}
+	return v, nil
+}
+
 // Recover finishes or undoes a materialise that was interrupted: a complete
 // old tree left beside a missing goroot/ is put back, a half-made new tree is
 // removed. It reports what it did.

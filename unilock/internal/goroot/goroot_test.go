@@ -183,6 +183,43 @@ func TestExtractRoundTrip(t *testing.T) {
 	}
 }
 
+// TestExtractThenNewVersion is a series change and a VERSION change made
+// together: extracted after VERSION moved on, the tree must not pass for
+// current, or it keeps the old fork commit (and go version says the old
+// version).
+func TestExtractThenNewVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		bumpFirst   bool // VERSION changes before the extract
+		wantVersion string
+	}{
+		{"bump then extract", true, "go1.99.1-unilock.2"},
+		{"extract then bump", false, "go1.99.1-unilock.2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.mustMaterialise(Made)
+			f.commit("src/runtime/lock_futex.go", "// futexsleep sleeps.", "// futexsleep sleeps until woken.", "runtime: document futexsleep\n")
+			bump := func() { f.id.Version = "go1.99.1-unilock.2" }
+			if tc.bumpFirst {
+				bump()
+			}
+			f.extract()
+			if !tc.bumpFirst {
+				bump()
+			}
+			f.mustMaterialise(Made)
+			if v, _ := f.tree.Version(); v != tc.wantVersion {
+				t.Errorf("goroot/VERSION says %q, want %q", v, tc.wantVersion)
+			}
+			if got := f.read("src/runtime/lock_futex.go"); !strings.Contains(got, "sleeps until woken.") {
+				t.Errorf("the extracted change is lost:\n%s", got)
+			}
+			f.mustMaterialise(Current)
+		})
+	}
+}
+
 func TestExtractRefusesUncommitted(t *testing.T) {
 	f := newFixture(t)
 	f.mustMaterialise(Made)
