@@ -91,7 +91,7 @@ func runSuite(env *Env, args []string) error {
 	}
 	if *list {
 		s := &suite.Side{Label: "fork", Goroot: fork, Knobs: suite.KnobEnv(), Extra: build.CacheEnv(env.State, fork)}
-		units, _, err := suite.Units(s, shard, *run, skip, stdout)
+		units, _, _, err := suite.Units(s, shard, *run, skip, stdout)
 		if err != nil {
 			return err
 		}

@@ -131,6 +131,11 @@ type Report struct {
 	// why (a partial base has no test/, api/ or doc/). Results of format 1
 	// do not say: see KnowsLeftOut.
 	LeftOut []LeftOut `json:"left_out,omitempty"`
+	// List is every dist test of go tool dist test -list (as -run
+	// selects them) that the shards are cut from: a merge checks that
+	// its shards ran or left out each of them exactly once. Results of
+	// format 2 do not record it.
+	List []string `json:"list,omitempty"`
 }
 
 // LeftOut is a dist test that a run left out on both sides, and why.
@@ -139,9 +144,9 @@ type LeftOut struct {
 	Why  string `json:"why"`
 }
 
-// reportFormat is the format Write writes. Format 1 (before left_out) is
-// still read.
-const reportFormat = 2
+// reportFormat is the format Write writes. Formats 1 (before left_out) and
+// 2 (before list) are still read.
+const reportFormat = 3
 
 // KnowsLeftOut reports whether r says which dist tests it left out: results
 // of format 1 do not.
@@ -262,7 +267,7 @@ func Read(path string) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: not a suite result: %v", path, err)
 	}
-	if r.Format != 1 && r.Format != reportFormat {
+	if r.Format < 1 || r.Format > reportFormat {
 		return nil, fmt.Errorf("%s: suite result format %d, want %d (rerun: unilock suite)", path, r.Format, reportFormat)
 	}
 	return &r, nil
@@ -339,6 +344,10 @@ func Merge(rs []*Report) (merged *Report, missing string, err error) {
 		m.Seconds += r.Seconds
 	}
 	m.Machine = strings.Join(machines, "; ")
+	list, err := covered(rs)
+	if err != nil {
+		return nil, "", err
+	}
 	m.sortRows()
 	sort.Slice(m.LeftOut, func(i, j int) bool { return m.LeftOut[i].Name < m.LeftOut[j].Name })
 	sort.Slice(m.Shards, func(i, j int) bool {
@@ -352,7 +361,50 @@ func Merge(rs []*Report) (merged *Report, missing string, err error) {
 			absent = append(absent, s)
 		}
 	}
+	if len(absent) == 0 && list != nil {
+		// Every shard is there: together they must have run or left
+		// out each dist test of the list exactly once.
+		got := map[string]int{}
+		for _, u := range m.Units {
+			got[u]++
+		}
+		for _, l := range m.LeftOut {
+			got[l.Name]++
+		}
+		var lost []string
+		for _, name := range list {
+			if got[name] != 1 {
+				lost = append(lost, name)
+			}
+			delete(got, name)
+		}
+		if len(lost) > 0 || len(got) > 0 {
+			return nil, "", fmt.Errorf("the shards together do not run the list they were cut from exactly once: %d of its %d dist tests not run (%s), %d run that it does not name (%s)",
+				len(lost), len(list), strings.Join(limit(lost, 5), ", "), len(got), strings.Join(limit(sortedKeys(got), 5), ", "))
+		}
+		m.List = list
+	}
 	return m, strings.Join(absent, ", "), nil
+}
+
+// covered returns the list of dist tests the shards rs were cut from, nil
+// when one of them does not record it (format 2), and fails when two were
+// cut from different lists.
+func covered(rs []*Report) ([]string, error) {
+	var list []string
+	for i, r := range rs {
+		if r.Format < 3 {
+			return nil, nil
+		}
+		if i == 0 {
+			list = r.List
+			continue
+		}
+		if !slices.Equal(r.List, list) {
+			return nil, fmt.Errorf("shard %s was cut from a list of %d dist tests, shard %s from another of %d: run every shard with the same toolchain and -run", strings.Join(r.Shards, ","), len(r.List), strings.Join(rs[0].Shards, ","), len(list))
+		}
+	}
+	return list, nil
 }
 
 // classTitle is how the Markdown table names a class.
@@ -402,6 +454,9 @@ func (r *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "Run on %s, %s: %s, %s, %d reruns of each disagreement per side.\n\n", r.Date.UTC().Format("2006-01-02 15:04 UTC"), r.Machine, what, shards, r.Reruns)
 	fmt.Fprintf(&b, "Series digest `%.16s` (patches/). Wall time %s.\n", r.Series, duration(r.Seconds))
+	if len(r.List) > 0 && len(r.Shards) > 1 {
+		fmt.Fprintf(&b, "The %d shards together ran or left out each of the %d dist tests of `go tool dist test -list` exactly once (%d run, %d left out).\n", len(r.Shards), len(r.List), len(r.Units), len(r.LeftOut))
+	}
 	if len(r.Env) > 0 {
 		var kv []string
 		for _, k := range sortedKeys(r.Env) {

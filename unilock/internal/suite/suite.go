@@ -41,15 +41,16 @@ type Options struct {
 }
 
 // Units lists the dist tests of the shard on the side's toolchain: those to
-// run, and those skip leaves out, with why.
-func Units(s *Side, shard Shard, run string, skip func(string) string, w io.Writer) (keep []string, left []LeftOut, err error) {
+// run, and those skip leaves out, with why; all is the list, as run selects
+// it, that the shard is cut from.
+func Units(s *Side, shard Shard, run string, skip func(string) string, w io.Writer) (keep []string, left []LeftOut, all []string, err error) {
 	names, err := s.List()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	names, err = Filter(names, run)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, n := range shard.Select(names) {
 		if skip != nil {
@@ -61,7 +62,7 @@ func Units(s *Side, shard Shard, run string, skip func(string) string, w io.Writ
 		}
 		keep = append(keep, n)
 	}
-	return keep, left, nil
+	return keep, left, names, nil
 }
 
 // Machine says what a run ran on.
@@ -115,12 +116,12 @@ func RunSuite(o Options) (*Report, error) {
 		}
 		defer logf.Close()
 		s.Log = logf
-		units, left, err := Units(s, o.Shard, o.Run, o.Skip, o.Out)
+		units, left, all, err := Units(s, o.Shard, o.Run, o.Skip, o.Out)
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			r.Units, r.LeftOut = units, left
+			r.Units, r.LeftOut, r.List = units, left, all
 		}
 		if len(units) == 0 {
 			// A shard may hold none of a selection: its empty result still

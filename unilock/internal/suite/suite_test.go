@@ -426,3 +426,46 @@ func TestReportStale(t *testing.T) {
 		t.Errorf("after a new patch: stale %v, %q", stale, why)
 	}
 }
+
+// TestMergeCoversTheList: a merge of every shard checks that together they
+// ran or left out each dist test of the list they were cut from exactly
+// once, and says so in the report.
+func TestMergeCoversTheList(t *testing.T) {
+	list := []string{"cmd/go", "cmd/relnote", "os", "runtime", "sync"}
+	shard := func(s string, list []string, left []LeftOut, units ...string) *Report {
+		r := sample(s, units...)
+		r.Build(nil, nil, nil, nil)
+		r.List, r.LeftOut = list, left
+		return r
+	}
+	relnote := []LeftOut{{"cmd/relnote", "base has no doc/"}}
+	for _, tc := range []struct {
+		name string
+		rs   []*Report
+		err  string // "" merges
+	}{
+		{"exactly once", []*Report{shard("1/2", list, nil, "runtime", "sync"), shard("2/2", list, relnote, "cmd/go", "os")}, ""},
+		{"a dist test no shard ran", []*Report{shard("1/2", list, nil, "runtime", "sync"), shard("2/2", list, nil, "cmd/go", "os")}, "1 of its 5 dist tests not run (cmd/relnote)"},
+		{"a dist test the list does not name", []*Report{shard("1/2", list, nil, "runtime", "sync", "net"), shard("2/2", list, relnote, "cmd/go", "os")}, "1 run that it does not name (net)"},
+		{"cut from other lists", []*Report{shard("1/2", list, nil, "runtime", "sync"), shard("2/2", list[1:], relnote, "os")}, "cut from a list of 4 dist tests, shard 1/2 from another of 5"},
+	} {
+		m, missing, err := Merge(tc.rs)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || missing != "" {
+			t.Fatalf("%s: %v (missing %q)", tc.name, err, missing)
+		}
+		want := "The 2 shards together ran or left out each of the 5 dist tests of `go tool dist test -list` exactly once (4 run, 1 left out)."
+		if md := m.Markdown(); !strings.Contains(md, want) {
+			t.Errorf("%s: Markdown lacks %q:\n%s", tc.name, want, md)
+		}
+	}
+	// A shard missing: nothing to check the list against yet.
+	if _, missing, err := Merge([]*Report{shard("1/2", list, nil, "runtime", "sync")}); err != nil || missing != "2/2" {
+		t.Errorf("one shard of 2: %v, missing %q", err, missing)
+	}
+}
