@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"unilock/internal/build"
 	"unilock/internal/dist"
@@ -31,7 +32,7 @@ func runDist(env *Env, args []string) error {
 	fs := newFlags("dist", "[-ports LIST] [-out DIR]", `Ship the fork: build its distribution with upstream's distpack (make.bash -distpack, from a
 clean export of goroot/'s HEAD; cross-compiled with GOOS and GOARCH for ports other than the
 host) for the host and each port, and lay it out in -out:
-  go1.26.8-unilock.N.GOOS-GOARCH.tar.gz (.zip for windows), go1.26.8-unilock.N.src.tar.gz, SHA256SUMS
+  VERSION.GOOS-GOARCH.tar.gz (.zip for windows), VERSION.src.tar.gz, SHA256SUMS   (VERSION: goroot/VERSION, e.g. go1.27.4-unilock.3)
   golang.org/toolchain/@v/{list,*.info,*.mod,*.zip}   GOPROXY layout: copy onto a module proxy or use as file://
   sumdb/NAME/                                         the team's checksum database for those modules
 A port already built from the same goroot/ HEAD, bootstrap and port is reused.
@@ -106,11 +107,38 @@ func distBuild(env *Env, clock *phase.Clock, o *distOpts) (*dist.Published, erro
 			return nil, err
 		}
 	}
+	// What the estimate of the time left knows: which ports will be
+	// reused, how long each took last time, and the ports built so far.
+	reused := map[dist.Port]bool{}
+	last := map[dist.Port]time.Duration{}
+	for _, p := range sel {
+		if !o.force {
+			_, reused[p] = b.Reusable(version, b.Key(head, p), p)
+		}
+		last[p] = b.LastBuilt(p)
+	}
 	var packs []*dist.Pack
+	var built time.Duration
+	nbuilt := 0
 	for i, p := range sel {
+		if !reused[p] {
+			var avg time.Duration
+			if nbuilt > 0 {
+				avg = built / time.Duration(nbuilt)
+			}
+			est := "no estimate until a port has been built here"
+			if d, ok := dist.Estimate(sel[i:], func(p dist.Port) bool { return reused[p] }, func(p dist.Port) time.Duration { return last[p] }, avg); ok {
+				est = "about " + phase.Format(d) + " left for this and the ports after it"
+			}
+			clock.Phase("port %d/%d %s: building; %s", i+1, len(sel), p, est)
+		}
 		pk, err := b.Build(p, host)
 		if err != nil {
 			return nil, err
+		}
+		if !pk.Reused {
+			built += pk.Built
+			nbuilt++
 		}
 		what := "built"
 		if pk.Reused {

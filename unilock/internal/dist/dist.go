@@ -161,6 +161,39 @@ func (b *Builder) Reusable(version, key string, p Port) (*Pack, bool) {
 	return pk, true
 }
 
+// LastBuilt is how long the port's last build took, whatever it was built
+// from; 0 when it was never built here.
+func (b *Builder) LastBuilt(p Port) time.Duration {
+	data, err := os.ReadFile(filepath.Join(b.portDir(p), "stamp.json"))
+	if err != nil {
+		return 0
+	}
+	var st stamp
+	if json.Unmarshal(data, &st) != nil {
+		return 0
+	}
+	return time.Duration(st.Seconds * float64(time.Second))
+}
+
+// Estimate is how long building ports will take: 0 for each port that will
+// be reused, its last build's time for one built here before, and avg for
+// the others. known is false when a port needs avg and avg is 0.
+func Estimate(ports []Port, reused func(Port) bool, last func(Port) time.Duration, avg time.Duration) (d time.Duration, known bool) {
+	known = true
+	for _, p := range ports {
+		switch {
+		case reused(p):
+		case last(p) > 0:
+			d += last(p)
+		case avg > 0:
+			d += avg
+		default:
+			known = false
+		}
+	}
+	return d, known
+}
+
 // Build builds port p's distribution, or reuses the one built from the same
 // key.
 func (b *Builder) Build(p Port, host Port) (*Pack, error) {

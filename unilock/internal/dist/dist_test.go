@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestModuleVersion(t *testing.T) {
@@ -250,4 +251,29 @@ func upstreamGo(t *testing.T) string {
 		t.Skip("no go command on PATH")
 	}
 	return gocmd
+}
+
+func TestEstimate(t *testing.T) {
+	a, b, c := Port{"linux", "amd64"}, Port{"linux", "arm64"}, Port{"windows", "amd64"}
+	min := time.Minute
+	last := map[Port]time.Duration{a: 5 * min, b: 7 * min}
+	for _, tc := range []struct {
+		name   string
+		ports  []Port
+		reused map[Port]bool
+		avg    time.Duration
+		want   time.Duration
+		known  bool
+	}{
+		{"each port's last build", []Port{a, b}, nil, 0, 12 * min, true},
+		{"a reused port takes nothing", []Port{a, b}, map[Port]bool{b: true}, 0, 5 * min, true},
+		{"never built: the average so far", []Port{b, c}, nil, 6 * min, 13 * min, true},
+		{"never built and nothing built yet", []Port{a, c}, nil, 0, 5 * min, false},
+		{"nothing left", nil, nil, 0, 0, true},
+	} {
+		d, known := Estimate(tc.ports, func(p Port) bool { return tc.reused[p] }, func(p Port) time.Duration { return last[p] }, tc.avg)
+		if d != tc.want || known != tc.known {
+			t.Errorf("%s: Estimate = %v, %v; want %v, %v", tc.name, d, known, tc.want, tc.known)
+		}
+	}
 }
