@@ -17,6 +17,7 @@ import (
 	"unilock/internal/emu"
 	"unilock/internal/phase"
 	"unilock/internal/ports"
+	"unilock/internal/series"
 	"unilock/internal/tiers"
 )
 
@@ -122,7 +123,10 @@ func (o *portsOpts) validate() error {
 }
 
 func runPorts(env *Env, args []string) error {
-	o, fs := portsFlags("ports", "[flags]", `Compile the fork for every port in goroot/bin/go tool dist list: vet runtime and sync and
+	if len(args) > 0 && args[0] == "merge" {
+		return runPortsMerge(env, args[1:])
+	}
+	o, fs := portsFlags("ports", "[flags] | merge [-o FILE] [-report] MATRIX.json...", `Compile the fork for every port in goroot/bin/go tool dist list: vet runtime and sync and
 compile their test binaries. Then execute the runtime lock tests and sync's tests on every
 port this machine can run: natively, under qemu-user, Node, wazero or Wine, through
 go_$GOOS_$GOARCH_exec wrappers. Prints the matrix and writes it as JSON to
@@ -141,7 +145,10 @@ layer (-pkgs: runtime, sync, sync/atomic, os/signal, time, context, internal/syn
 programs of GOROOT/test/chan (through cmd/internal/testdir -target, the same wrappers) on
 every port it executes, with -timeout scaled per runner, and prints per port the counts and
 the time taken. With -base too, a test failing on one side only is rerun (-reruns) on both
-before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream.json).`)
+before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream.json).
+
+unilock ports merge merges the full-fork.json of several -full -base runs, each on some
+ports (give each its own -json FILE), into one table (see unilock ports merge -h).`)
 	withBase := fs.Bool("base", false, "also run the matrix on the upstream base and report only new failures")
 	jsonPath := fs.String("json", "", "where to write the fork's matrix (default .unilock/ports/fork.json, with -full full-fork.json)")
 	pkgs := fullFlags(o, fs)
@@ -161,6 +168,11 @@ before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (ports go in -ports: -ports %s)", fs.Args(), strings.Join(fs.Args(), ","))
 	}
+	ps, err := series.Load(env.Patches)
+	if err != nil {
+		return err
+	}
+	digest := series.Digest(ps)
 	clock := phase.New(stdout)
 	if err := checkToolchain(env, clock); err != nil {
 		return err
@@ -169,6 +181,7 @@ before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream
 	if err != nil {
 		return err
 	}
+	m.Series = digest
 	if *withBase {
 		up, err := upstreamToolchain(env, clock)
 		if err != nil {
@@ -178,6 +191,7 @@ before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream
 		if err != nil {
 			return err
 		}
+		bm.Series = digest
 		if err := bm.Write(filepath.Join(env.State, "ports", prefix+"upstream.json")); err != nil {
 			return err
 		}
@@ -213,14 +227,7 @@ before it is called new. Writes .unilock/ports/full-fork.json (and full-upstream
 // "fork" or "upstream".
 func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (*ports.Matrix, error) {
 	start := time.Now()
-	gobin := filepath.Join(gr, "bin", "go")
-	list := exec.Command(gobin, "tool", "dist", "list", "-json")
-	list.Env = append(os.Environ(), build.CacheEnv(env.State, gr)...)
-	out, err := list.Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s tool dist list -json: %v (rebuild it: ./make.bash)", gobin, err)
-	}
-	all, err := ports.Parse(out)
+	all, err := distList(env, gr)
 	if err != nil {
 		return nil, err
 	}
@@ -390,6 +397,104 @@ func portsMatrix(env *Env, clock *phase.Clock, gr, label string, o *portsOpts) (
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
+}
+
+// distList is the ports of go tool dist list -json of the toolchain at gr.
+func distList(env *Env, gr string) ([]ports.Port, error) {
+	gobin := filepath.Join(gr, "bin", "go")
+	list := exec.Command(gobin, "tool", "dist", "list", "-json")
+	list.Env = append(os.Environ(), build.CacheEnv(env.State, gr)...)
+	out, err := list.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s tool dist list -json: %v (rebuild it: ./make.bash)", gobin, err)
+	}
+	return ports.Parse(out)
+}
+
+// runPortsMerge merges the fork's matrices of several runs of ports -full
+// -base into one table.
+func runPortsMerge(env *Env, args []string) error {
+	fs := newFlags("ports merge", "[-o FILE] [-report] MATRIX.json...", `Merge the fork's matrices of several runs of unilock ports -full -base, each on some of the
+ports (give each run its own -json FILE: every run writes .unilock/ports/full-fork.json
+otherwise), into one: print the table, write it as JSON to -o, and list the ports this
+machine executes that no run executed, with the command that runs them. The runs must share
+the series, the packages, and the fork's and upstream's toolchains; a port executed by two of
+them is refused. Runs that reran disagreements a different number of times merge, and the
+table says the fewest. A merged matrix merges again with later runs. Exits non-zero on new
+failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
+	out := fs.String("o", filepath.Join(env.State, "ports", "full-merged.json"), "where to write the merged matrix")
+	report := fs.Bool("report", false, "also write the dated report "+ports.ReportPath)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("no matrices given: unilock ports merge .unilock/ports/full-fork*.json")
+	}
+	var in []ports.MergeInput
+	for _, f := range fs.Args() {
+		m, err := ports.Load(f)
+		if err != nil {
+			return err
+		}
+		in = append(in, ports.MergeInput{File: f, Matrix: m})
+	}
+	current := ""
+	if ps, err := series.Load(env.Patches); err == nil {
+		current = series.Digest(ps)
+	}
+	m, notes, err := ports.Merge(in, current)
+	if err != nil {
+		return err
+	}
+	if runnable, err := executablePorts(env); err != nil {
+		m.ToRunUnknown = err.Error()
+	} else {
+		m.ToRun = m.StillToRun(runnable)
+	}
+	if err := m.Write(*out); err != nil {
+		return err
+	}
+	m.PrintFull(stdout)
+	fmt.Fprintln(stdout)
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
+	fmt.Fprintln(stdout, m.StillToRunLine())
+	fmt.Fprintf(stdout, "\nmatrix: %s\n", rel(env, *out))
+	if *report {
+		p := filepath.Join(env.Root, ports.ReportPath)
+		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(m.Markdown()), 0o666); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "report: %s\n", ports.ReportPath)
+	}
+	if !m.OK() {
+		return fmt.Errorf("the fork fails where upstream passes (NEW FAIL rows above)")
+	}
+	return nil
+}
+
+// executablePorts are the ports of goroot/'s go tool dist list that this
+// machine has a way to execute (ready or not), as portsMatrix finds them.
+func executablePorts(env *Env) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(env.Goroot, "bin", "go")); err != nil {
+		return nil, fmt.Errorf("goroot/ is not built, so the ports this machine executes are not listed: ./make.bash, then merge again")
+	}
+	all, err := distList(env, env.Goroot)
+	if err != nil {
+		return nil, err
+	}
+	host := emu.NewHost(runtime.GOOS, runtime.GOARCH, env.Goroot, env.State)
+	var out []string
+	for _, p := range all {
+		if emu.For(host, p.GOOS, p.GOARCH).How != "" {
+			out = append(out, p.String())
+		}
+	}
+	return out, nil
 }
 
 // portsChecker is the checker of the toolchain at gr, labelled "fork" or

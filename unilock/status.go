@@ -5,6 +5,7 @@ import (
 
 	"unilock/internal/fork"
 	"unilock/internal/goroot"
+	"unilock/internal/ports"
 	"unilock/internal/rebase"
 	"unilock/internal/series"
 	"unilock/internal/suite"
@@ -33,6 +34,12 @@ func runStatus(env *Env, args []string) error {
 		fmt.Fprintf(stdout, "suite    stale: %s\n", why)
 	} else {
 		fmt.Fprintf(stdout, "suite    %s\n", why)
+	}
+	switch exists, stale, why := ports.ReportStale(env.Root); {
+	case stale:
+		fmt.Fprintf(stdout, "ports    stale: %s\n", why)
+	case exists:
+		fmt.Fprintf(stdout, "ports    %s\n", why)
 	}
 	t := goroot.Tree{Dir: env.Goroot}
 	if j, err := rebase.Load(rebaseFork(env)); err != nil {

@@ -151,6 +151,122 @@ func packagesCell(run *Run) string {
 // secs prints seconds as the phase lines do: 12.3s, 3m05s.
 func secs(s float64) string { return phase.Format(time.Duration(s * float64(time.Second))) }
 
+// fullTable is the table of a full-mode matrix, PrintFull's and
+// Markdown's: a header, then a line per port that executed or failed; the
+// columns numeric says hold numbers; and the totals under it.
+type fullTable struct {
+	rows             [][]string
+	numeric          map[int]bool
+	executed         int
+	newFails         int
+	forkSecs, upSecs float64
+}
+
+func (m *Matrix) fullTable() fullTable {
+	compared := m.Compared != ""
+	head := []string{"port", "run", "scale", "packages", "passed", "failed", "skipped"}
+	if compared {
+		head = append(head, "up passed", "up failed", "up skipped", "new", "flaky")
+	}
+	head = append(head, "time")
+	if compared {
+		head = append(head, "up time")
+	}
+	head = append(head, "result")
+	t := fullTable{rows: [][]string{head}, numeric: map[int]bool{}}
+	for i, h := range head {
+		if h != "port" && h != "run" && h != "packages" && h != "result" {
+			t.numeric[i] = true
+		}
+	}
+	for _, r := range m.Rows {
+		if r.Run == nil && r.Compile.OK && len(r.New) == 0 {
+			continue // not executed here: listed below
+		}
+		line := []string{r.Port, "-", "", "", "", "", ""}
+		if r.Run != nil {
+			t.executed++
+			t.forkSecs += r.Run.Seconds
+			line = []string{r.Port, r.Run.How, fmt.Sprintf("x%d", r.Run.Scale), packagesCell(r.Run), fmt.Sprint(r.Run.Passed), fmt.Sprint(r.Run.Failed), fmt.Sprint(r.Run.Skipped)}
+		}
+		if compared {
+			if u := r.Upstream; u != nil {
+				line = append(line, fmt.Sprint(u.Passed), fmt.Sprint(u.Failed), fmt.Sprint(u.Skipped))
+			} else {
+				line = append(line, "-", "-", "-")
+			}
+			line = append(line, fmt.Sprint(len(r.New)), fmt.Sprint(len(r.Flaky)))
+			t.newFails += len(r.New)
+		}
+		tm := "-"
+		if r.Run != nil {
+			tm = secs(r.Run.Seconds)
+		}
+		line = append(line, tm)
+		if compared {
+			tm = "-"
+			if r.Upstream != nil {
+				tm = secs(r.Upstream.Seconds)
+				t.upSecs += r.Upstream.Seconds
+			}
+			line = append(line, tm)
+		}
+		t.rows = append(t.rows, append(line, r.FullResult(compared)))
+	}
+	return t
+}
+
+// summary is the line under the table.
+func (m *Matrix) fullSummary(t fullTable) string {
+	s := fmt.Sprintf("%d ports: %d compiled, %d executed in full: fork %s", len(m.Rows), m.compiled(), t.executed, secs(t.forkSecs))
+	if m.Compared != "" {
+		s += fmt.Sprintf(", upstream %s; %d new failures", secs(t.upSecs), t.newFails)
+	}
+	return s + fmt.Sprintf("; %s in all", secs(m.Seconds))
+}
+
+// packageTimes is the table of each executed port's time by package, the
+// fork's run: where an emulator is slow.
+func (m *Matrix) packageTimes() [][]string {
+	byPkg := [][]string{append([]string{"port"}, m.Packages...)}
+	for _, r := range m.Rows {
+		if r.Run == nil {
+			continue
+		}
+		line := []string{r.Port}
+		for _, pkg := range m.Packages {
+			cell := "-"
+			for _, p := range r.Run.Packages {
+				if p.Package == pkg {
+					cell = secs(p.Seconds)
+					if p.NotRun != "" {
+						cell = "not run"
+					}
+				}
+			}
+			line = append(line, cell)
+		}
+		byPkg = append(byPkg, line)
+	}
+	return byPkg
+}
+
+// packagesNotRun are the distinct "package: why" of the packages that
+// could not run on some port (test/chan without GOROOT/test).
+func (m *Matrix) packagesNotRun() []string {
+	var out []string
+	for _, r := range m.Rows {
+		if r.Run != nil {
+			for _, p := range r.Run.Packages {
+				if l := p.Package + ": " + p.NotRun; p.NotRun != "" && !slices.Contains(out, l) {
+					out = append(out, l)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // PrintFull writes a full-mode matrix: per port the packages run, the
 // counts on each side, the new failures and the time each side took; then
 // each executed port's time by package, the failures, and what did not run.
@@ -161,101 +277,16 @@ func (m *Matrix) PrintFull(w io.Writer) {
 		fmt.Fprintf(w, "; against %s, disagreements rerun %d times on each side", m.Compared, m.Reruns)
 	}
 	fmt.Fprint(w, "\n\n")
-	head := []string{"port", "run", "scale", "packages", "passed", "failed", "skipped"}
-	if compared {
-		head = append(head, "up passed", "up failed", "up skipped", "new", "flaky")
-	}
-	head = append(head, "time")
-	if compared {
-		head = append(head, "up time")
-	}
-	head = append(head, "result")
-	rows := [][]string{head}
-	numeric := map[int]bool{}
-	for i, h := range head {
-		if h != "port" && h != "run" && h != "packages" && h != "result" {
-			numeric[i] = true
-		}
-	}
-	executed, newFails := 0, 0
-	var forkSecs, upSecs float64
-	for _, r := range m.Rows {
-		if r.Run == nil && r.Compile.OK && len(r.New) == 0 {
-			continue // not executed here: listed below
-		}
-		line := []string{r.Port, "-", "", "", "", "", ""}
-		if r.Run != nil {
-			executed++
-			forkSecs += r.Run.Seconds
-			line = []string{r.Port, r.Run.How, fmt.Sprintf("x%d", r.Run.Scale), packagesCell(r.Run), fmt.Sprint(r.Run.Passed), fmt.Sprint(r.Run.Failed), fmt.Sprint(r.Run.Skipped)}
-		}
-		if compared {
-			if u := r.Upstream; u != nil {
-				line = append(line, fmt.Sprint(u.Passed), fmt.Sprint(u.Failed), fmt.Sprint(u.Skipped))
-			} else {
-				line = append(line, "-", "-", "-")
-			}
-			line = append(line, fmt.Sprint(len(r.New)), fmt.Sprint(len(r.Flaky)))
-			newFails += len(r.New)
-		}
-		t := "-"
-		if r.Run != nil {
-			t = secs(r.Run.Seconds)
-		}
-		line = append(line, t)
-		if compared {
-			t = "-"
-			if r.Upstream != nil {
-				t = secs(r.Upstream.Seconds)
-				upSecs += r.Upstream.Seconds
-			}
-			line = append(line, t)
-		}
-		rows = append(rows, append(line, r.FullResult(compared)))
-	}
-	printAligned(w, rows, func(i int) bool { return numeric[i] })
-	fmt.Fprintf(w, "\n%d ports: %d compiled, %d executed in full: fork %s", len(m.Rows), m.compiled(), executed, secs(forkSecs))
-	if compared {
-		fmt.Fprintf(w, ", upstream %s; %d new failures", secs(upSecs), newFails)
-	}
-	fmt.Fprintf(w, "; %s in all\n", secs(m.Seconds))
+	t := m.fullTable()
+	printAligned(w, t.rows, func(i int) bool { return t.numeric[i] })
+	fmt.Fprintf(w, "\n%s\n", m.fullSummary(t))
 
-	// Time by package, the fork's run: where an emulator is slow.
-	if executed > 0 {
+	if t.executed > 0 {
 		fmt.Fprintf(w, "\ntime by package (fork):\n")
-		byPkg := [][]string{append([]string{"port"}, m.Packages...)}
-		for _, r := range m.Rows {
-			if r.Run == nil {
-				continue
-			}
-			line := []string{r.Port}
-			for _, pkg := range m.Packages {
-				cell := "-"
-				for _, p := range r.Run.Packages {
-					if p.Package == pkg {
-						cell = secs(p.Seconds)
-						if p.NotRun != "" {
-							cell = "not run"
-						}
-					}
-				}
-				line = append(line, cell)
-			}
-			byPkg = append(byPkg, line)
-		}
-		printAligned(w, byPkg, func(i int) bool { return i > 0 })
+		printAligned(w, m.packageTimes(), func(i int) bool { return i > 0 })
 	}
-
-	notRun := map[string]bool{}
-	for _, r := range m.Rows {
-		if r.Run != nil {
-			for _, p := range r.Run.Packages {
-				if p.NotRun != "" && !notRun[p.Package+": "+p.NotRun] {
-					notRun[p.Package+": "+p.NotRun] = true
-					fmt.Fprintf(w, "\nnot run: %s: %s\n", p.Package, p.NotRun)
-				}
-			}
-		}
+	for _, l := range m.packagesNotRun() {
+		fmt.Fprintf(w, "\nnot run: %s\n", l)
 	}
 	for _, r := range m.Rows {
 		if !r.Failing() && len(r.New) == 0 {

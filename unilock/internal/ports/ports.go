@@ -175,6 +175,15 @@ type Matrix struct {
 	// disagreement on each side.
 	Packages []string `json:"packages,omitempty"`
 	Reruns   int      `json:"reruns,omitempty"`
+	// Series is the series.Digest of patches/ the run was made on; ""
+	// in a matrix written before it was recorded (unknown).
+	Series string `json:"series,omitempty"`
+	// Set by Merge: the runs a merged matrix holds; the ports this
+	// machine executes that none of them executed (ToRun), or why that
+	// is not known (ToRunUnknown).
+	Merged       []MergedRun `json:"merged,omitempty"`
+	ToRun        []string    `json:"to_run,omitempty"`
+	ToRunUnknown string      `json:"to_run_unknown,omitempty"`
 }
 
 // Write stores the matrix as indented JSON.
