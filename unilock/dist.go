@@ -15,6 +15,7 @@ import (
 	"unilock/internal/emu"
 	"unilock/internal/phase"
 	"unilock/internal/ports"
+	"unilock/internal/statelock"
 	"unilock/internal/tiers"
 )
 
@@ -66,9 +67,28 @@ See README.md, "Shipping the fork".`)
 	return nil
 }
 
-// distBuild builds and lays out the distribution o asks for.
+// distBuild builds and lays out the distribution o asks for. It holds the
+// locks of the tool's dist directory (its build tree, the ports' results)
+// and of the checksum database (its append-only log) while it works: a
+// second unilock dist in the same clone, or one of another clone on the
+// same -sumdb, stops and says who holds them.
 func distBuild(env *Env, clock *phase.Clock, o *distOpts) (*dist.Published, error) {
 	work := filepath.Join(env.State, "dist")
+	lk, err := statelock.Acquire(work, "unilock dist")
+	if err != nil {
+		return nil, err
+	}
+	defer lk.Release()
+	if err := os.MkdirAll(o.sumdb, 0o700); err != nil {
+		return nil, err
+	}
+	if abs, wabs := absPath(o.sumdb), absPath(work); !strings.HasPrefix(abs+string(filepath.Separator), wabs+string(filepath.Separator)) {
+		lk, err := statelock.Acquire(o.sumdb, "unilock dist")
+		if err != nil {
+			return nil, err
+		}
+		defer lk.Release()
+	}
 	host := dist.Port{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
 	sel, err := distPorts(env, o.ports, host)
 	if err != nil {

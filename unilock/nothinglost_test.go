@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"unilock/internal/build"
+	"unilock/internal/statelock"
 	"unilock/internal/testtree"
 )
 
@@ -239,5 +240,34 @@ func TestExtractRefusesPatchEdits(t *testing.T) {
 	}
 	if now, _ := os.ReadFile(patches[0]); string(now) != string(edited) {
 		t.Errorf("extract changed the hand-edited %s", patches[0])
+	}
+}
+
+// TestDistLocked: a unilock dist that finds another one working in the same
+// clone, or on the same checksum database, stops before it touches either.
+func TestDistLocked(t *testing.T) {
+	env, _ := newRepo(t)
+	work := filepath.Join(env.State, "dist")
+	shared := filepath.Join(t.TempDir(), "team-sumdb")
+	for _, tc := range []struct {
+		name string
+		held string // the directory another command holds
+		args []string
+	}{
+		{"the clone's dist directory", work, nil},
+		{"a checksum database outside it", shared, []string{"-sumdb", shared}},
+	} {
+		lk, err := statelock.Acquire(tc.held, "unilock dist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = capture(t, func() error { return runDist(env, tc.args) })
+		lk.Release()
+		if err == nil || !strings.Contains(err.Error(), tc.held+" is in use by another command (unilock dist, pid ") {
+			t.Errorf("%s: dist while it is held: %v", tc.name, err)
+		}
+		if _, err := os.Stat(filepath.Join(work, "tree")); !os.IsNotExist(err) {
+			t.Errorf("%s: dist made its build tree while locked out (%v)", tc.name, err)
+		}
 	}
 }
