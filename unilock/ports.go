@@ -446,7 +446,7 @@ failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
 	if err != nil {
 		return err
 	}
-	if runnable, err := executablePorts(env); err != nil {
+	if runnable, err := executablePorts(env, &m.NoRunner); err != nil {
 		m.ToRunUnknown = err.Error()
 	} else {
 		m.ToRun = m.StillToRun(runnable)
@@ -460,6 +460,9 @@ failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	fmt.Fprintln(stdout, m.StillToRunLine())
+	if l := m.NoRunnerLine(); l != "" {
+		fmt.Fprintln(stdout, l)
+	}
 	fmt.Fprintf(stdout, "\nmatrix: %s\n", rel(env, *out))
 	if *report {
 		p := filepath.Join(env.Root, ports.ReportPath)
@@ -478,8 +481,9 @@ failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
 }
 
 // executablePorts are the ports of goroot/'s go tool dist list that this
-// machine has a way to execute (ready or not), as portsMatrix finds them.
-func executablePorts(env *Env) ([]string, error) {
+// machine executes, as portsMatrix finds them; those with a runner that is
+// not ready here (windows/386 without wine32) go to noRunner, with why.
+func executablePorts(env *Env, noRunner *[]string) ([]string, error) {
 	if _, err := os.Stat(filepath.Join(env.Goroot, "bin", "go")); err != nil {
 		return nil, fmt.Errorf("goroot/ is not built, so the ports this machine executes are not listed: ./make.bash, then merge again")
 	}
@@ -490,7 +494,11 @@ func executablePorts(env *Env) ([]string, error) {
 	host := emu.NewHost(runtime.GOOS, runtime.GOARCH, env.Goroot, env.State)
 	var out []string
 	for _, p := range all {
-		if emu.For(host, p.GOOS, p.GOARCH).How != "" {
+		if r := emu.For(host, p.GOOS, p.GOARCH); r.How != "" {
+			if !r.Ready() {
+				*noRunner = append(*noRunner, p.String()+": "+r.Why())
+				continue
+			}
 			out = append(out, p.String())
 		}
 	}

@@ -211,6 +211,15 @@ func (m *Matrix) StillToRunLine() string {
 	return fmt.Sprintf("still to run here: %s (%s)", strings.Join(m.ToRun, ", "), rerunCommand(m.Packages, m.ToRun))
 }
 
+// NoRunnerLine says which ports have no ready runner here, and why; "" if
+// none.
+func (m *Matrix) NoRunnerLine() string {
+	if len(m.NoRunner) == 0 {
+		return ""
+	}
+	return "no runner ready here (unilock emulators says what installs one): " + strings.Join(m.NoRunner, "; ")
+}
+
 // ReportPath is the last merged report of the full mode, relative to the
 // repository's root.
 const ReportPath = "docs/ports-full.md"
@@ -313,6 +322,12 @@ func (m *Matrix) Markdown() string {
 	default:
 		fmt.Fprintf(&b, "%d ports this machine executes that no merged run executed: %s. Run them, then merge again:\n\n    unilock/unilock.bash %s\n",
 			len(m.ToRun), strings.Join(m.ToRun, ", "), strings.TrimPrefix(rerunCommand(m.Packages, m.ToRun), "unilock "))
+	}
+	if len(m.NoRunner) > 0 {
+		fmt.Fprintf(&b, "\nNo runner ready here (`unilock/unilock.bash emulators` says what installs one):\n\n")
+		for _, l := range m.NoRunner {
+			fmt.Fprintf(&b, "- %s\n", mdCell(l))
+		}
 	}
 
 	if len(m.Merged) > 0 {

@@ -205,8 +205,13 @@ func TestMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.ToRun = []string{"linux/mips", "linux/ppc64le"}
+	m.NoRunner = []string{"windows/386: wine32 is not installed"}
 	md := m.Markdown()
+	if l := m.NoRunnerLine(); !strings.Contains(l, "windows/386: wine32 is not installed") {
+		t.Errorf("NoRunnerLine = %q", l)
+	}
 	for _, want := range []string{
+		"No runner ready here (`unilock/unilock.bash emulators` says what installs one):\n\n- windows/386: wine32 is not installed\n",
 		"# The lock packages' whole suites on every port: fork against upstream\n",
 		"<!-- unilock ports: series " + seriesA + " -->",
 		"regenerate with: unilock/unilock.bash ports merge -report .unilock/ports/full-fork-a.json .unilock/ports/full-fork-b.json -->",

@@ -180,10 +180,12 @@ type Matrix struct {
 	Series string `json:"series,omitempty"`
 	// Set by Merge: the runs a merged matrix holds; the ports this
 	// machine executes that none of them executed (ToRun), or why that
-	// is not known (ToRunUnknown).
+	// is not known (ToRunUnknown); and the ports a runner would execute
+	// whose runner is not ready here, with why ("windows/386: ...").
 	Merged       []MergedRun `json:"merged,omitempty"`
 	ToRun        []string    `json:"to_run,omitempty"`
 	ToRunUnknown string      `json:"to_run_unknown,omitempty"`
+	NoRunner     []string    `json:"no_runner,omitempty"`
 }
 
 // Write stores the matrix as indented JSON.
