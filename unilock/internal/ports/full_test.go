@@ -200,6 +200,9 @@ func TestCompareFullPackageError(t *testing.T) {
 	if len(fork.Rows[0].New) != 0 {
 		t.Errorf("an error upstream shares is new: %q", fork.Rows[0].New)
 	}
+	if want := []string{"run: " + errPkg.Error}; !slices.Equal(fork.Rows[0].Shared, want) {
+		t.Errorf("shared %q, want %q: a FAIL (upstream too) row names what failed", fork.Rows[0].Shared, want)
+	}
 }
 
 func TestPrintFull(t *testing.T) {

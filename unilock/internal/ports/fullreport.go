@@ -93,8 +93,15 @@ func (m *Matrix) CompareFull(base *Matrix, reruns int, rerun RerunFunc) {
 			}
 		}
 		for _, p := range r.Run.Packages {
-			if p.Error != "" && (r.Upstream == nil || packageError(r.Upstream, p.Package) == "") {
+			switch {
+			case p.Error == "":
+			case r.Upstream == nil || packageError(r.Upstream, p.Package) == "":
 				r.New = append(r.New, "run: "+p.Error)
+			default:
+				// Both sides: the port's limit (os/signal on js/wasm
+				// runs no test), listed so that the row's FAIL
+				// (upstream too) names what failed.
+				r.Shared = append(r.Shared, "run: "+p.Error)
 			}
 		}
 	}
