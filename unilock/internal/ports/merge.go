@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"unilock/internal/series"
+	"unilock/internal/suite"
 )
 
 // MergeInput is a matrix to merge and the file it was read from.
@@ -352,15 +353,8 @@ func firstLineOf(s string) string {
 	return s
 }
 
-// mdCell makes s fit in a Markdown table cell or list item: one line,
-// pipes escaped, at most 200 characters.
-func mdCell(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return strings.ReplaceAll(s, "|", `\|`)
-}
+// mdCell makes s fit in a Markdown table cell or list item.
+func mdCell(s string) string { return suite.Cell(s, 200) }
 
 // markdownTable writes rows (the first the header) as a Markdown table,
 // the numeric columns right-aligned.

@@ -497,7 +497,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "\n## Left out\n\nThese dist tests need what the base does not have, and the fork did not run them:\n\n| dist tests | why |\n|---|---|\n")
 		}
 		for _, g := range groupLeftOut(r.LeftOut) {
-			fmt.Fprintf(&b, "| %s | %s |\n", g.names, cell(g.why))
+			fmt.Fprintf(&b, "| %s | %s |\n", g.names, Cell(g.why, 160))
 		}
 	}
 	for _, side := range []struct {
@@ -520,7 +520,7 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n| test | fork | upstream | how |\n|---|---|---|---|\n", strings.ToUpper(classTitle[c][:1])+classTitle[c][1:])
 		for _, row := range rows {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", row.Name, orDash(row.Fork), orDash(row.Upstream), cell(row.Detail))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", row.Name, orDash(row.Fork), orDash(row.Upstream), Cell(row.Detail, 160))
 		}
 	}
 	return b.String()
@@ -562,10 +562,12 @@ func orDash(s string) string {
 	return s
 }
 
-func cell(s string) string {
+// Cell makes s fit in a Markdown table cell or list item: one line, pipes
+// escaped, at most max bytes of it kept.
+func Cell(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 160 {
-		s = s[:160] + "..."
+	if len(s) > max {
+		s = s[:max] + "..."
 	}
 	return strings.ReplaceAll(s, "|", `\|`)
 }
