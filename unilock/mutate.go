@@ -18,11 +18,13 @@ func runMutate(env *Env, args []string) error {
 		"The mutation check: apply each deliberate bug in unilock/mutations/*.txtar to goroot/\n"+
 			"in turn, run the lock tests with goroot/bin/go, restore the file byte for byte, and\n"+
 			"report which test caught it and how soon. A mutation caught only by a timeout is not\n"+
-			"caught. Exits 1 unless every mutation is caught. Reports go to .unilock/mutate/.")
+			"caught. Exits 1 unless every mutation is caught. Reports go to .unilock/mutate/runs/TIME/;\n"+
+			"a run of every mutation (no -run) is also .unilock/mutate/report.md, which -run never\n"+
+			"overwrites.")
 	run := fs.String("run", "", "run only the mutations whose names match this regular expression")
 	list := fs.Bool("list", false, "list the mutations and whether each still applies; run nothing")
 	bound := fs.Duration("bound", 90*time.Second, "the longest one test run may take, build time not counted")
-	jsonOut := fs.String("json", "", "write the JSON report here (default .unilock/mutate/report.json)")
+	jsonOut := fs.String("json", "", "also write the JSON report here (every run writes .unilock/mutate/runs/TIME/report.{md,json}; a run of every mutation also .unilock/mutate/report.{md,json})")
 	baseline := fs.Bool("baseline", true, "first run the tests with no mutation, and stop if they fail")
 	lists := fs.String("f", "", "mutation list files, comma-separated (default unilock/mutations/*.txtar)")
 	if err := fs.Parse(args); err != nil {
@@ -72,18 +74,32 @@ func runMutate(env *Env, args []string) error {
 	if rep != nil && len(rep.Results) > 0 {
 		fmt.Fprintln(stdout)
 		rep.Text(stdout)
-		jsonPath := *jsonOut
-		if jsonPath == "" {
-			jsonPath = filepath.Join(state, "report.json")
+		// A run of every mutation is the report (report.md); one of some
+		// (-run) must not overwrite it, so it goes to a directory of its
+		// own, as every run also does.
+		dir := filepath.Join(state, "runs", time.Now().UTC().Format("20060102-150405"))
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return err
 		}
-		mdPath := filepath.Join(state, "report.md")
-		if werr := os.WriteFile(mdPath, []byte(rep.Markdown()), 0o644); werr != nil {
+		if *run == "" {
+			if werr := writeMutateReport(state, rep); werr != nil {
+				return werr
+			}
+		}
+		if werr := writeMutateReport(dir, rep); werr != nil {
 			return werr
 		}
-		if werr := os.WriteFile(jsonPath, rep.JSON(), 0o644); werr != nil {
-			return werr
+		mdPath, jsonPath := filepath.Join(dir, "report.md"), filepath.Join(dir, "report.json")
+		if *run == "" {
+			mdPath, jsonPath = filepath.Join(state, "report.md"), filepath.Join(state, "report.json")
 		}
-		fmt.Fprintf(stdout, "reports: %s, %s; test logs in %s\n", rel(env, mdPath), rel(env, jsonPath), rel(env, filepath.Join(state, "logs")))
+		if *jsonOut != "" {
+			jsonPath = *jsonOut
+			if werr := os.WriteFile(jsonPath, rep.JSON(), 0o644); werr != nil {
+				return werr
+			}
+		}
+		fmt.Fprintf(stdout, "reports: %s, %s (this run: %s); test logs in %s\n", rel(env, mdPath), rel(env, jsonPath), rel(env, dir), rel(env, filepath.Join(state, "logs")))
 	}
 	if err != nil {
 		return err
@@ -92,4 +108,12 @@ func runMutate(env *Env, args []string) error {
 		return fmt.Errorf("%d of %d mutations not caught: %s", len(bad), len(rep.Results), strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// writeMutateReport writes rep as report.md and report.json into dir.
+func writeMutateReport(dir string, rep *mutate.Report) error {
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.json"), rep.JSON(), 0o644)
 }

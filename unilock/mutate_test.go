@@ -29,6 +29,11 @@ func TestMutateCommand(t *testing.T) {
 		t.Fatalf("mutate -list: %v\n%s", err, out)
 	}
 
+	// The report of a run of every mutation, which a run of some must
+	// not overwrite.
+	whole := filepath.Join(root, ".unilock", "mutate", "report.md")
+	os.MkdirAll(filepath.Dir(whole), 0o777)
+	os.WriteFile(whole, []byte("every mutation\n"), 0o644)
 	out, err = capture(t, func() error {
 		return runMutate(env, []string{"-f", list, "-run", "^(caught|crash)$", "-bound", "5s"})
 	})
@@ -41,9 +46,16 @@ func TestMutateCommand(t *testing.T) {
 		}
 	}
 	t.Logf("unilock mutate:\n%s", out)
-	md, err := os.ReadFile(filepath.Join(root, ".unilock", "mutate", "report.md"))
+	runs, _ := filepath.Glob(filepath.Join(root, ".unilock", "mutate", "runs", "*", "report.md"))
+	if len(runs) != 1 {
+		t.Fatalf("reports of this run: %q, want one", runs)
+	}
+	md, err := os.ReadFile(runs[0])
 	if err != nil || !strings.Contains(string(md), "| `crash` | yes |") {
-		t.Errorf("report.md: %v\n%s", err, md)
+		t.Errorf("%s: %v\n%s", runs[0], err, md)
+	}
+	if data, _ := os.ReadFile(whole); string(data) != "every mutation\n" {
+		t.Errorf("mutate -run overwrote %s:\n%s", whole, data)
 	}
 
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
