@@ -231,13 +231,17 @@ func runBase(env *Env, args []string) error {
 }
 
 func runPin(env *Env, args []string) error {
-	fs := newFlags("pin", "[GOROOT | -from DIR]", "Pin the full Go tree at GOROOT (default: go env GOROOT), of the release VERSION names,\nas the upstream base: writes upstream.pin. Check the tree is a pristine release first.\nWith -from DIR the tree (a git checkout at the release tag, or an unpacked source archive)\nis verified first: every file it shares with the golang.org/toolchain module must be the module's.")
+	fs := newFlags("pin", "[GOROOT | -from DIR | -module]", "Pin the full Go tree at GOROOT (default: go env GOROOT), of the release VERSION names,\nas the upstream base: writes upstream.pin. Check the tree is a pristine release first.\nWith -from DIR the tree (a git checkout at the release tag, or an unpacked source archive)\nis verified first: every file it shares with the golang.org/toolchain module must be the module's.\nWith -module the pin is the golang.org/toolchain module of the release, as the checksum\ndatabase vouches for it (no full tree: tree none).")
 	from := fs.String("from", "", "verify the tree at `DIR` against the golang.org/toolchain module, then pin it")
+	module := fs.Bool("module", false, "pin the golang.org/toolchain module of the release (go mod download checks it against the checksum database)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *from != "" {
 		return pinFrom(env, *from)
+	}
+	if *module {
+		return pinModule(env)
 	}
 	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
 	if err != nil {
@@ -307,6 +311,42 @@ func pinFrom(env *Env, dir string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "pinned %s from %s (verified against the module)\ntree %s\nsrc  %s\n", id.Release, dir, tree, src)
+	return nil
+}
+
+// pinModule pins the toolchain module of VERSION's release: its src hash, and
+// no tree. It says what the pin held before.
+func pinModule(env *Env) error {
+	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
+	if err != nil {
+		return err
+	}
+	id, err := fork.ParseVersion(string(v))
+	if err != nil {
+		return err
+	}
+	b, err := base.FromModule(id.Release, download, stdout)
+	if err != nil {
+		return err
+	}
+	pinPath := filepath.Join(env.Root, fork.PinFile)
+	tree := base.NoTree
+	if old, err := os.ReadFile(pinPath); err == nil {
+		release, oldTree, oldSrc, err := fork.ParsePin(old)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stdout, "%s was unreadable (%v): replacing it\n", fork.PinFile, err)
+		case release == id.Release && oldSrc == b.Hash:
+			fmt.Fprintf(stdout, "%s already pins %s: src %s; nothing to do\n", fork.PinFile, b.Source, b.Hash)
+			return nil
+		default:
+			fmt.Fprintf(stdout, "%s pinned %s, src %s, tree %s\n", fork.PinFile, release, oldSrc, oldTree)
+		}
+	}
+	if err := os.WriteFile(pinPath, fork.FormatPin(id.Release, tree, b.Hash), 0o666); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pinned %s from %s (%d files, no api/ misc/ test/ doc/)\ntree %s\nsrc  %s\n", id.Release, b.Source, len(b.Files), tree, b.Hash)
 	return nil
 }
 

@@ -215,31 +215,49 @@ func (r *Resolver) Resolve() (*Base, error) {
 		return b, nil
 	}
 
-	download := r.Download
+	b, err := FromModule(r.Release, r.Download, logw)
+	if err != nil {
+		return nil, err
+	}
+	if b.Hash != r.SrcHash {
+		return nil, fmt.Errorf("%s does not match the pin: its src hash is %s, %s pins %s: refusing it as the base\n"+
+			"\tthe checksum database vouched for the module (go mod download checked it), so the pin and the\n"+
+			"\tbytes it was made from are what disagree: find out why before anything else. If the module is the\n"+
+			"\trelease you mean to build on, pin it with: unilock/unilock.bash pin -module (then ./make.bash\n"+
+			"\tapplies the series to it, and stops at a patch that no longer applies)", b.Source, b.Hash, "upstream.pin", r.SrcHash)
+	}
+	return b, nil
+}
+
+// FromModule fetches the golang.org/toolchain module of release for the host
+// platform with download (nil: go mod download, checked by the checksum
+// database), checks its VERSION and returns it as a partial base whose Hash
+// is its src hash. It checks no pin: Resolve does, and pin -module writes one.
+func FromModule(release string, download func(path, version string) (string, error), logw io.Writer) (*Base, error) {
 	if download == nil {
 		download = Download
 	}
-	vers := ModuleVersion(r.Release)
+	if logw == nil {
+		logw = io.Discard
+	}
+	vers := ModuleVersion(release)
 	fmt.Fprintf(logw, "base: fetching %s@%s (checked by the checksum database)\n", ModulePath, vers)
 	dir, err := download(ModulePath, vers)
 	if err != nil {
-		return nil, fmt.Errorf("no verified base for %s: %v", r.Release, err)
+		return nil, fmt.Errorf("no verified base for %s: %v", release, err)
 	}
 	files, err := Scan(dir, true)
 	if err != nil {
 		return nil, err
 	}
-	if v := releaseOf(dir); v != r.Release {
-		return nil, fmt.Errorf("%s@%s has VERSION %q, want %s: refusing it as the base", ModulePath, vers, v, r.Release)
+	if v := releaseOf(dir); v != release {
+		return nil, fmt.Errorf("%s@%s has VERSION %q, want %s: refusing it as the base", ModulePath, vers, v, release)
 	}
 	h, err := SrcHash(files)
 	if err != nil {
 		return nil, err
 	}
-	if h != r.SrcHash {
-		return nil, fmt.Errorf("%s@%s does not match the pin: its src hash is %s, %s pins %s: refusing it as the base", ModulePath, vers, h, "upstream.pin", r.SrcHash)
-	}
-	return &Base{Release: r.Release, Dir: dir, Source: ModulePath + "@" + vers, Partial: Partial(files), Files: files, Hash: h}, nil
+	return &Base{Release: release, Dir: dir, Source: ModulePath + "@" + vers, Partial: Partial(files), Files: files, Hash: h}, nil
 }
 
 func (r *Resolver) fromHost(dir string) (*Base, error) {
