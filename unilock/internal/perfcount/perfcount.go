@@ -1,14 +1,15 @@
 // Package perfcount counts what a child process costs: CPU time (user and
 // system, every thread), context switches, futex system calls and all system
-// calls, for the process and every thread and process it creates. On Linux
-// it uses the kernel's perf events (perf_event_open(2) through
-// golang.org/x/sys/unix): the software counters task-clock and
-// context-switches, and the tracepoints syscalls:sys_enter_futex and
-// raw_syscalls:sys_enter. Unlike strace, perf events do not slow the program
-// they count. Where the kernel denies an event, Probe says which and why, and
-// Run falls back to the child's resource usage (rusage) for CPU time and
-// context switches; system call counts then have no fallback here (the
-// caller may count them with strace in a separate run).
+// calls, for the process and every thread and process it creates. CPU time
+// is always the child's resource usage (rusage from wait4: see errTaskClock
+// for why not the task-clock event). The rest, on Linux, are the kernel's
+// perf events (perf_event_open(2) through golang.org/x/sys/unix): the
+// software counter context-switches and the tracepoints
+// syscalls:sys_enter_futex and raw_syscalls:sys_enter. Unlike strace, perf
+// events do not slow the program they count. Where the kernel denies an
+// event, Probe says which and why, and Run falls back to rusage for context
+// switches; system call counts then have no fallback here (the caller may
+// count them with strace in a separate run).
 package perfcount
 
 import (
@@ -76,9 +77,6 @@ type Counts struct {
 type event struct {
 	typ    uint32
 	config uint64
-	// user: opened with exclude_kernel, as perf_event_paranoid 2 lets
-	// anyone; task-clock still counts user and system time then.
-	user bool
 }
 
 // Setup is what this process can count on this machine, found by Probe.
@@ -128,16 +126,13 @@ func (s *Setup) Describe() string {
 		switch src {
 		case Perf:
 			fmt.Fprintf(&b, ": perf event %s", c.Event())
-			if s.perf[c].user {
-				b.WriteString(" (opened with exclude_kernel, as kernel.perf_event_paranoid 2 allows without privileges; task-clock counts user and system time all the same)")
-			}
 		case Rusage:
 			fmt.Fprintf(&b, ": rusage of the child (%s)", map[Counter]string{CPU: "ru_utime+ru_stime", CtxSw: "ru_nvcsw+ru_nivcsw"}[c])
 		default:
 			fmt.Fprintf(&b, ": not counted by perf events")
 		}
 		if s.Why[c] != nil {
-			fmt.Fprintf(&b, "; perf event %s missing: %v", c.Event(), s.Why[c])
+			fmt.Fprintf(&b, "; perf event %s: %v", c.Event(), s.Why[c])
 		}
 		b.WriteString("\n")
 	}

@@ -80,7 +80,7 @@ func TestUnitsAndDescribe(t *testing.T) {
 	d := s.Describe()
 	for _, line := range []string{
 		"cpu-ns/op    CPU time: perf event task-clock",
-		"futex/op     futex system calls: not counted by perf events; perf event syscalls:sys_enter_futex missing: tracefs is not mounted",
+		"futex/op     futex system calls: not counted by perf events; perf event syscalls:sys_enter_futex: tracefs is not mounted",
 	} {
 		if !strings.Contains(d, line+"\n") {
 			t.Errorf("Describe lacks %q:\n%s", line, d)
