@@ -421,7 +421,9 @@ machine executes that no run executed, with the command that runs them. The runs
 the series, the packages, and the fork's and upstream's toolchains; a port executed by two of
 them is refused. Runs that reran disagreements a different number of times merge, and the
 table says the fewest. A merged matrix merges again with later runs. Exits non-zero on new
-failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
+failures. With -report, also writes the dated report `+ports.ReportPath+` and the merged
+matrix it is made from, `+ports.ReportMatrixPath+`, which merges again with later runs:
+unilock ports merge -report `+ports.ReportMatrixPath+` .unilock/ports/full-fork-P.json`)
 	out := fs.String("o", filepath.Join(env.State, "ports", "full-merged.json"), "where to write the merged matrix")
 	report := fs.Bool("report", false, "also write the dated report "+ports.ReportPath)
 	if err := fs.Parse(args); err != nil {
@@ -469,10 +471,14 @@ failures. With -report, also writes the dated report `+ports.ReportPath+`.`)
 		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 			return err
 		}
+		// The matrix first: a report names the matrix it was made from.
+		if err := m.Write(filepath.Join(env.Root, ports.ReportMatrixPath)); err != nil {
+			return err
+		}
 		if err := os.WriteFile(p, []byte(m.Markdown()), 0o666); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "report: %s\n", ports.ReportPath)
+		fmt.Fprintf(stdout, "report: %s (from %s)\n", ports.ReportPath, ports.ReportMatrixPath)
 	}
 	if !m.OK() {
 		return fmt.Errorf("the fork fails where upstream passes (NEW FAIL rows above)")

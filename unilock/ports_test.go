@@ -90,7 +90,7 @@ func TestPortsMerge(t *testing.T) {
 		"2 ports: 2 compiled, 2 executed in full: fork 20m00s, upstream 16m40s; 0 new failures; 40m00s in all",
 		"still to run here: unknown: goroot/ is not built, so the ports this machine executes are not listed: ./make.bash, then merge again",
 		"matrix: .unilock/ports/full-merged.json",
-		"report: docs/ports-full.md",
+		"report: docs/ports-full.md (from docs/ports-full.json)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("merge output lacks %q:\n%s", want, out)
@@ -101,9 +101,30 @@ func TestPortsMerge(t *testing.T) {
 		t.Fatalf("merged matrix: %v %+v", err, m)
 	}
 	md, err := os.ReadFile(filepath.Join(env.Root, ports.ReportPath))
-	if err != nil || !strings.Contains(string(md), "<!-- unilock ports: series "+digest+" -->") || !strings.Contains(string(md), "ports merge -report "+a+" "+b) {
+	if err != nil || !strings.Contains(string(md), "<!-- unilock ports: series "+digest+" -->") || !strings.Contains(string(md), "the merged matrix of "+a+" "+b+"; regenerate with: unilock/unilock.bash ports merge -report docs/ports-full.json;") {
 		t.Fatalf("report: %v\n%s", err, md)
 	}
+
+	// A clone has docs/ but not the runs' matrices: the report is made
+	// again from docs/ports-full.json alone, the same page, and later runs
+	// merge into it.
+	os.Remove(a)
+	os.Remove(b)
+	kept := filepath.Join(env.Root, ports.ReportMatrixPath)
+	if out, err := capture(t, func() error { return runPorts(env, []string{"merge", "-report", kept}) }); err != nil {
+		t.Fatalf("merge -report %s: %v\n%s", ports.ReportMatrixPath, err, out)
+	}
+	if again, _ := os.ReadFile(filepath.Join(env.Root, ports.ReportPath)); string(again) != string(md) {
+		t.Errorf("the report made again from %s differs:\n%s\nwas:\n%s", ports.ReportMatrixPath, again, md)
+	}
+	c := write("full-fork-s390x.json", fullFork(digest, "linux/s390x", false))
+	if out, err := capture(t, func() error { return runPorts(env, []string{"merge", "-report", kept, c}) }); err != nil || !strings.Contains(out, "3 ports: 3 compiled, 3 executed in full") {
+		t.Fatalf("merge -report %s with a later run: %v\n%s", ports.ReportMatrixPath, err, out)
+	}
+	if m, err := ports.Load(kept); err != nil || len(m.Rows) != 3 || len(m.Merged) != 3 {
+		t.Fatalf("%s after a later run: %v %+v", ports.ReportMatrixPath, err, m)
+	}
+	write("full-fork-arm64.json", fullFork(digest, "linux/arm64", false))
 
 	// status: the report is of this series; then, with a new patch, stale.
 	out, err = capture(t, func() error { return runStatus(env, nil) })
