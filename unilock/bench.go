@@ -28,13 +28,14 @@ interleaved round by round (old, new; then new, old), and compare with benchstat
 results (benchfmt), the table and a plot (SVG) into -out.
 
 -counters also counts, for every row, CPU time (user+sys, every thread), context switches,
-futex system calls and all system calls per op, with the kernel's perf events (task-clock,
-context-switches, syscalls:sys_enter_futex, raw_syscalls:sys_enter): after its timed run,
+futex system calls and all system calls per op: CPU time from the child's rusage (the
+task-clock perf event loses time on a loaded machine), the rest with the kernel's perf
+events (context-switches, syscalls:sys_enter_futex, raw_syscalls:sys_enter): after its timed run,
 each row runs at 2 and at N iterations (N: its timed run's, or 200ms worth) and the
 difference is divided by N-2. They go into the raw results as the units cpu-sec/op,
 ctxsw/op, futex/op and syscalls/op, and benchstat's table compares them as it does sec/op.
 Where the kernel denies perf events, it says which and why, and falls back to the child's
-rusage (CPU, context switches) and strace -f -c (system calls), or leaves the counter out.
+rusage (context switches) and strace -f -c (system calls), or leaves the counter out.
 It about triples the run time.
 
 "old" is upstream built the same way as the fork (.unilock/upstream/, built once from
