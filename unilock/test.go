@@ -49,7 +49,7 @@ func lockTiers(env *Env) map[string]tiers.Tier {
 	return map[string]tiers.Tier{
 		"tool": {
 			Name: "tool", Dir: filepath.Join(env.Root, "unilock"),
-			Cmd:  []string{"go", "test", "-json", "-count=1", "./..."},
+			Cmd:  []string{"go", "test", "-json", "-count=1", "-timeout=20m", "./..."},
 			Env:  []string{"GOTOOLCHAIN=local"},
 			Desc: "the unilock tool's own tests (host go test ./... in unilock/)",
 		},
