@@ -243,11 +243,7 @@ func runPin(env *Env, args []string) error {
 	if *module {
 		return pinModule(env)
 	}
-	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
-	if err != nil {
-		return err
-	}
-	id, err := fork.ParseVersion(string(v))
+	id, err := readVersion(env)
 	if err != nil {
 		return err
 	}
@@ -283,14 +279,20 @@ func runPin(env *Env, args []string) error {
 	return nil
 }
 
+// readVersion reads VERSION, for the pin commands, which need the release
+// before upstream.pin can be trusted to name it.
+func readVersion(env *Env) (*fork.Identity, error) {
+	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
+	if err != nil {
+		return nil, err
+	}
+	return fork.ParseVersion(string(v))
+}
+
 // pinFrom verifies a tree the user has against the toolchain module and pins
 // it: tree, its own hash; src, the module's.
 func pinFrom(env *Env, dir string) error {
-	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
-	if err != nil {
-		return err
-	}
-	id, err := fork.ParseVersion(string(v))
+	id, err := readVersion(env)
 	if err != nil {
 		return err
 	}
@@ -317,11 +319,7 @@ func pinFrom(env *Env, dir string) error {
 // pinModule pins the toolchain module of VERSION's release: its src hash, and
 // no tree. It says what the pin held before.
 func pinModule(env *Env) error {
-	v, err := os.ReadFile(filepath.Join(env.Root, fork.VersionFile))
-	if err != nil {
-		return err
-	}
-	id, err := fork.ParseVersion(string(v))
+	id, err := readVersion(env)
 	if err != nil {
 		return err
 	}
