@@ -433,7 +433,15 @@ func (b *Base) Import(dst string) (generated []string, err error) {
 			return nil, err
 		}
 		// Module cache files are read-only; the tree is meant to be edited.
-		if err := os.WriteFile(to, data, f.Mode|0o644); err != nil {
+		// A module zip keeps no modes, so nothing in the module cache is
+		// executable: a script (#!) gets its executable bits back, as
+		// upstream's tree has them (src/all.bash; lib/wasm/go_js_wasm_exec
+		// and go_wasip1_wasm_exec, which exec wrappers run directly).
+		mode := f.Mode | 0o644
+		if bytes.HasPrefix(data, []byte("#!")) {
+			mode |= 0o111
+		}
+		if err := os.WriteFile(to, data, mode); err != nil {
 			return nil, err
 		}
 	}
